@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# `npm test`: everything a fresh machine (Node 20 + npm) needs, then unit and browser tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+bash scripts/ensure-chromium.sh
+npm run check
+npx vitest run
+npm run build
+npx playwright test

@@ -1,0 +1,285 @@
+// Feed-forward compressor and lookahead brickwall limiter, both stereo-linked.
+import type { CompressorSettings, LimiterSettings } from '../shared/mix';
+
+const DB_TO_LN = Math.LN10 / 20;
+
+export function dbToGain(db: number): number {
+  return Math.exp(db * DB_TO_LN);
+}
+
+export function gainToDb(gain: number): number {
+  return gain > 0 ? 20 * Math.log10(gain) : -Infinity;
+}
+
+/** One-pole coefficient reaching 1 - 1/e of a step after timeMs. */
+export function onePoleCoefficient(timeMs: number, sampleRate: number): number {
+  const samples = (Math.max(timeMs, 0) / 1000) * sampleRate;
+  return samples > 0 ? Math.exp(-1 / samples) : 0;
+}
+
+/**
+ * Static gain in dB (gain reduction plus makeup) that the compressor applies to a signal whose
+ * detected peak level is inputDb; output level = inputDb + compressorGainDb(inputDb, settings).
+ * Soft knee of width kneeDb centred on the threshold (quadratic interpolation).
+ */
+export function compressorGainDb(inputDb: number, s: Omit<CompressorSettings, 'enabled'>): number {
+  return s.makeupDb - compressorReductionDb(inputDb, s.thresholdDb, Math.max(s.ratio, 1), Math.max(s.kneeDb, 0));
+}
+
+/** Gain reduction in dB (>= 0) of the static curve, without makeup. */
+function compressorReductionDb(inputDb: number, threshold: number, ratio: number, knee: number): number {
+  const over = inputDb - threshold;
+  if (2 * over <= -knee) return 0;
+  const slope = 1 - 1 / ratio;
+  if (2 * over < knee) {
+    const t = over + knee / 2;
+    return (slope * t * t) / (2 * knee);
+  }
+  return slope * over;
+}
+
+/**
+ * Feed-forward compressor with a stereo-linked peak detector (max of the channels) and attack and
+ * release smoothing of the gain reduction in the dB domain (smooth decoupled peak detector,
+ * Giannoulis, Massberg & Reiss, JAES 2012).
+ */
+export class Compressor {
+  readonly sampleRate: number;
+  #threshold = -18;
+  #ratio = 3;
+  #knee = 6;
+  #makeupGain = 1;
+  #kneeStartGain = 1;
+  #attackCoef = 0;
+  #releaseCoef = 0;
+  // Detector state: instantaneous-attack peak hold of the reduction, then the attack smoother.
+  #heldReductionDb = 0;
+  #reductionDb = 0;
+
+  constructor(sampleRate: number, settings?: CompressorSettings) {
+    this.sampleRate = sampleRate;
+    if (settings) this.setSettings(settings);
+  }
+
+  setSettings(s: CompressorSettings): void {
+    this.#threshold = s.thresholdDb;
+    this.#ratio = Math.max(s.ratio, 1);
+    this.#knee = Math.max(s.kneeDb, 0);
+    this.#makeupGain = dbToGain(s.makeupDb);
+    this.#kneeStartGain = dbToGain(this.#threshold - this.#knee / 2);
+    this.#attackCoef = onePoleCoefficient(s.attackMs, this.sampleRate);
+    this.#releaseCoef = onePoleCoefficient(s.releaseMs, this.sampleRate);
+  }
+
+  reset(): void {
+    this.#heldReductionDb = 0;
+    this.#reductionDb = 0;
+  }
+
+  /** Current gain reduction in dB (>= 0), for metering. */
+  get gainReductionDb(): number {
+    return this.#reductionDb;
+  }
+
+  /** Compresses channels[0..channelCount)[0..n) in place; 1 or 2 channels. */
+  process(channels: Float32Array[], channelCount: number, n: number): void {
+    const left = channels[0];
+    const right = channelCount > 1 ? channels[1] : channels[0];
+    const threshold = this.#threshold, ratio = this.#ratio, knee = this.#knee;
+    const kneeStart = this.#kneeStartGain, makeup = this.#makeupGain;
+    const aA = this.#attackCoef, aR = this.#releaseCoef;
+    const slope = 1 - 1 / ratio;
+    const halfKnee = knee / 2;
+    let held = this.#heldReductionDb;
+    let reduction = this.#reductionDb;
+    for (let i = 0; i < n; i++) {
+      const l = left[i];
+      const r = right[i];
+      const al = l < 0 ? -l : l;
+      const ar = r < 0 ? -r : r;
+      const peak = al > ar ? al : ar;
+      // Below the knee the static curve is flat, so the log is skipped for most quiet samples.
+      let target = 0;
+      if (peak > kneeStart) {
+        const over = 20 * Math.log10(peak) - threshold;
+        if (over >= halfKnee) {
+          target = slope * over;
+        } else if (over > -halfKnee) {
+          const t = over + halfKnee;
+          target = (slope * t * t) / (2 * knee);
+        }
+      }
+      const released = aR * held + (1 - aR) * target;
+      held = target > released ? target : released;
+      reduction = aA * reduction + (1 - aA) * held;
+      // Reductions under 1e-6 dB are inaudible; skipping exp keeps idle compressors cheap.
+      const gain = reduction > 1e-6 ? makeup * Math.exp(-reduction * DB_TO_LN) : makeup;
+      left[i] = l * gain;
+      if (channelCount > 1) right[i] = r * gain;
+    }
+    this.#heldReductionDb = held < 1e-9 ? 0 : held;
+    this.#reductionDb = reduction < 1e-9 ? 0 : reduction;
+  }
+}
+
+const LIMITER_LOOKAHEAD_MS = 1.5;
+
+/** Largest float32 not above x, so a clamped sample stored in a Float32Array stays under it. */
+function float32AtMost(x: number): number {
+  const f = Math.fround(x);
+  if (f <= x) return f;
+  const bits = new Float32Array([f]);
+  const view = new Uint32Array(bits.buffer);
+  view[0] += f > 0 ? -1 : 1;
+  return bits[0];
+}
+
+/**
+ * Lookahead sample-peak brickwall limiter. The signal is delayed by latencyFrames; the gain is the
+ * minimum required gain over the lookahead window, released with a one-pole and then smoothed by a
+ * box filter as long as the lookahead, so every sample is already attenuated when it leaves.
+ * When disabled it is a pure delay, so the latency never changes during playback.
+ */
+export class Limiter {
+  readonly sampleRate: number;
+  readonly latencyFrames: number;
+  #enabled = true;
+  #ceiling = 1;
+  #ceilingF32 = 1;
+  #releaseCoef = 0;
+  readonly #delayL: Float32Array;
+  readonly #delayR: Float32Array;
+  #delayPos = 0;
+  // Monotonic deque for the sliding minimum of the required gain over latencyFrames + 1 samples.
+  readonly #dqGain: Float64Array;
+  readonly #dqTime: Float64Array;
+  #dqHead = 0;
+  #dqCount = 0;
+  #time = 0;
+  #releasedGain = 1;
+  // Box filter (moving average) over the last latencyFrames released gains.
+  readonly #box: Float64Array;
+  #boxPos = 0;
+  #boxSum = 0;
+
+  constructor(sampleRate: number, settings?: LimiterSettings) {
+    this.sampleRate = sampleRate;
+    this.latencyFrames = Math.max(1, Math.round((LIMITER_LOOKAHEAD_MS / 1000) * sampleRate));
+    this.#delayL = new Float32Array(this.latencyFrames);
+    this.#delayR = new Float32Array(this.latencyFrames);
+    this.#dqGain = new Float64Array(this.latencyFrames + 2);
+    this.#dqTime = new Float64Array(this.latencyFrames + 2);
+    this.#box = new Float64Array(this.latencyFrames);
+    this.reset();
+    if (settings) this.setSettings(settings);
+  }
+
+  setSettings(s: LimiterSettings): void {
+    if (s.enabled && !this.#enabled) this.#resetGain();
+    this.#enabled = s.enabled;
+    this.#ceiling = dbToGain(Math.min(s.ceilingDb, 0));
+    this.#ceilingF32 = float32AtMost(this.#ceiling);
+    this.#releaseCoef = onePoleCoefficient(s.releaseMs, this.sampleRate);
+  }
+
+  reset(): void {
+    this.#delayL.fill(0);
+    this.#delayR.fill(0);
+    this.#delayPos = 0;
+    this.#resetGain();
+  }
+
+  #resetGain(): void {
+    this.#dqHead = 0;
+    this.#dqCount = 0;
+    this.#time = 0;
+    this.#releasedGain = 1;
+    this.#box.fill(1);
+    this.#boxPos = 0;
+    this.#boxSum = this.latencyFrames;
+  }
+
+  /** Current gain reduction in dB (>= 0), for metering. */
+  get gainReductionDb(): number {
+    return -gainToDb(this.#boxSum / this.latencyFrames);
+  }
+
+  /** Limits left/right[0..n) in place; the output is the input delayed by latencyFrames. */
+  process(left: Float32Array, right: Float32Array, n: number): void {
+    const delayL = this.#delayL, delayR = this.#delayR;
+    const lookahead = this.latencyFrames;
+    let delayPos = this.#delayPos;
+    if (!this.#enabled) {
+      for (let i = 0; i < n; i++) {
+        const l = left[i], r = right[i];
+        left[i] = delayL[delayPos];
+        right[i] = delayR[delayPos];
+        delayL[delayPos] = l;
+        delayR[delayPos] = r;
+        if (++delayPos === lookahead) delayPos = 0;
+      }
+      this.#delayPos = delayPos;
+      return;
+    }
+    const ceiling = this.#ceiling, clamp = this.#ceilingF32;
+    const aR = this.#releaseCoef;
+    const dqGain = this.#dqGain, dqTime = this.#dqTime, dqSize = dqGain.length;
+    const box = this.#box;
+    const window = lookahead + 1;
+    let dqHead = this.#dqHead, dqCount = this.#dqCount, time = this.#time;
+    let released = this.#releasedGain, boxPos = this.#boxPos, boxSum = this.#boxSum;
+    for (let i = 0; i < n; i++) {
+      const l = left[i], r = right[i];
+      const al = l < 0 ? -l : l;
+      const ar = r < 0 ? -r : r;
+      const peak = al > ar ? al : ar;
+      const required = peak > ceiling ? ceiling / peak : 1;
+      // Sliding minimum: drop queued gains that can never be the minimum again.
+      while (dqCount > 0) {
+        let back = dqHead + dqCount - 1;
+        if (back >= dqSize) back -= dqSize;
+        if (dqGain[back] < required) break;
+        dqCount--;
+      }
+      let tail = dqHead + dqCount;
+      if (tail >= dqSize) tail -= dqSize;
+      dqGain[tail] = required;
+      dqTime[tail] = time;
+      dqCount++;
+      if (dqTime[dqHead] <= time - window) {
+        if (++dqHead === dqSize) dqHead = 0;
+        dqCount--;
+      }
+      const held = dqGain[dqHead];
+      released = held < released ? held : released + (1 - aR) * (held - released);
+      boxSum += released - box[boxPos];
+      box[boxPos] = released;
+      if (++boxPos === lookahead) {
+        boxPos = 0;
+        // Re-summing once per lap keeps rounding drift of the running sum from accumulating.
+        boxSum = 0;
+        for (let k = 0; k < lookahead; k++) boxSum += box[k];
+      }
+      const gain = boxSum / lookahead;
+      let outL = delayL[delayPos] * gain;
+      let outR = delayR[delayPos] * gain;
+      // Guards the last ulp of rounding; the gain curve itself already keeps peaks under the ceiling.
+      if (outL > clamp) outL = clamp;
+      else if (outL < -clamp) outL = -clamp;
+      if (outR > clamp) outR = clamp;
+      else if (outR < -clamp) outR = -clamp;
+      delayL[delayPos] = l;
+      delayR[delayPos] = r;
+      if (++delayPos === lookahead) delayPos = 0;
+      left[i] = outL;
+      right[i] = outR;
+      time++;
+    }
+    this.#dqHead = dqHead;
+    this.#dqCount = dqCount;
+    this.#time = time;
+    this.#releasedGain = released;
+    this.#boxPos = boxPos;
+    this.#boxSum = boxSum;
+  }
+}

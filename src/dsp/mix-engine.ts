@@ -1,0 +1,284 @@
+// The mixer: channel strips summed into the master chain. The same code drives the AudioWorklet
+// (live) and the render worker (offline), so both produce the same samples.
+import { CancelledError } from '../shared/errors';
+import { defaultMasterSettings, defaultTrackSettings } from '../shared/mix';
+import type { MasterSettings, MixSettings, TrackSettings } from '../shared/mix';
+import { ChannelStrip, Equalizer, MAX_BLOCK_FRAMES, SmoothedStereoGain } from './channel-strip';
+import { Compressor, Limiter, dbToGain, gainToDb } from './dynamics';
+import { ShortTermLoudnessMeter } from './k-weighting';
+
+/** Frames per process() call: the Web Audio render quantum. */
+export const RENDER_QUANTUM = MAX_BLOCK_FRAMES;
+
+export interface EngineTrack {
+  id: string;
+  /** 1 or 2 channels at the session rate. */
+  channels: Float32Array[];
+}
+
+export interface MeterReading {
+  /** Sample peak since the last read; -Infinity when silent. */
+  peakDb: number;
+  /** Short-term (3 s) loudness; -Infinity when silent. */
+  shortTermLufs: number;
+}
+
+class Meter {
+  peak = 0;
+  readonly loudness: ShortTermLoudnessMeter;
+
+  constructor(sampleRate: number) {
+    this.loudness = new ShortTermLoudnessMeter(sampleRate, 2);
+  }
+
+  measure(left: Float32Array, right: Float32Array, n: number): void {
+    let peak = this.peak;
+    for (let i = 0; i < n; i++) {
+      const l = left[i] < 0 ? -left[i] : left[i];
+      const r = right[i] < 0 ? -right[i] : right[i];
+      if (l > peak) peak = l;
+      if (r > peak) peak = r;
+    }
+    this.peak = peak;
+  }
+
+  read(): MeterReading {
+    const reading = { peakDb: gainToDb(this.peak), shortTermLufs: this.loudness.loudness };
+    this.peak = 0;
+    return reading;
+  }
+
+  reset(): void {
+    this.peak = 0;
+    this.loudness.reset();
+  }
+}
+
+interface TrackSlot {
+  track: EngineTrack;
+  strip: ChannelStrip;
+  meter: Meter;
+}
+
+export class MixEngine {
+  readonly sampleRate: number;
+  /** Meters cost K-weighting per sample; an offline render switches them off. */
+  metering = true;
+  readonly #slots = new Map<string, TrackSlot>();
+  #mix: MixSettings = { tracks: {}, master: defaultMasterSettings() };
+  readonly #masterEq: Equalizer;
+  readonly #masterCompressor: Compressor;
+  #masterCompressorEnabled = false;
+  readonly #masterGain: SmoothedStereoGain;
+  readonly #limiter: Limiter;
+  readonly #masterMeter: Meter;
+  readonly #busL = new Float32Array(RENDER_QUANTUM);
+  readonly #busR = new Float32Array(RENDER_QUANTUM);
+  readonly #bus: Float32Array[] = [this.#busL, this.#busR];
+  readonly #trackL = new Float32Array(RENDER_QUANTUM);
+  readonly #trackR = new Float32Array(RENDER_QUANTUM);
+  readonly #trackBus: Float32Array[] = [this.#trackL, this.#trackR];
+
+  constructor(sampleRate: number) {
+    this.sampleRate = sampleRate;
+    this.#masterEq = new Equalizer(sampleRate, 2);
+    this.#masterCompressor = new Compressor(sampleRate);
+    this.#masterGain = new SmoothedStereoGain(sampleRate);
+    this.#limiter = new Limiter(sampleRate);
+    this.#masterMeter = new Meter(sampleRate);
+    this.#applyMaster(this.#mix.master);
+    this.#masterGain.snap();
+  }
+
+  /** Longest track in frames. */
+  get length(): number {
+    let frames = 0;
+    for (const { track } of this.#slots.values()) frames = Math.max(frames, track.channels[0]?.length ?? 0);
+    return frames;
+  }
+
+  /** Delay of the output relative to the sources (the limiter lookahead), constant. */
+  get latencyFrames(): number {
+    return this.#limiter.latencyFrames;
+  }
+
+  setTracks(tracks: EngineTrack[]): void {
+    const keep = new Set(tracks.map((t) => t.id));
+    for (const id of [...this.#slots.keys()]) if (!keep.has(id)) this.#slots.delete(id);
+    for (const t of tracks) this.#put(t);
+    this.#applyTrackSettings();
+  }
+
+  addTrack(t: EngineTrack): void {
+    this.#put(t);
+    this.#applyTrackSettings();
+  }
+
+  removeTrack(id: string): void {
+    this.#slots.delete(id);
+    this.#applyTrackSettings();
+  }
+
+  #put(t: EngineTrack): void {
+    const channelCount = t.channels.length >= 2 ? 2 : 1;
+    if (t.channels.length < 1) throw new Error(`Track ${t.id} has no audio channels`);
+    const existing = this.#slots.get(t.id);
+    if (existing && existing.strip.sourceChannels === channelCount) {
+      existing.track = t;
+      return;
+    }
+    this.#slots.set(t.id, {
+      track: t,
+      strip: new ChannelStrip(this.sampleRate, channelCount),
+      meter: new Meter(this.sampleRate),
+    });
+  }
+
+  /** New console settings; filter and dynamics state carry on, gains glide. */
+  setMix(mix: MixSettings): void {
+    this.#mix = mix;
+    this.#applyTrackSettings();
+    this.#applyMaster(mix.master);
+  }
+
+  #applyTrackSettings(): void {
+    const settingsOf = (id: string): TrackSettings => this.#mix.tracks[id] ?? defaultTrackSettings();
+    let anySolo = false;
+    for (const id of this.#slots.keys()) if (settingsOf(id).solo) anySolo = true;
+    for (const [id, slot] of this.#slots) {
+      const s = settingsOf(id);
+      slot.strip.setSettings({ ...s, audible: !s.mute && (!anySolo || s.solo) });
+    }
+  }
+
+  #applyMaster(m: MasterSettings): void {
+    this.#masterEq.setSettings(m.eqEnabled, m.eq);
+    if (m.comp.enabled && !this.#masterCompressorEnabled) this.#masterCompressor.reset();
+    this.#masterCompressorEnabled = m.comp.enabled;
+    this.#masterCompressor.setSettings(m.comp);
+    const g = dbToGain(m.gainDb);
+    this.#masterGain.setTarget(g, g);
+    this.#limiter.setSettings(m.limiter);
+  }
+
+  /** Clears every filter, dynamics and limiter state and snaps gains: call on seek or play. */
+  reset(): void {
+    for (const slot of this.#slots.values()) {
+      slot.strip.reset();
+      slot.meter.reset();
+    }
+    this.#masterEq.reset();
+    this.#masterCompressor.reset();
+    this.#masterGain.snap();
+    this.#limiter.reset();
+    this.#masterMeter.reset();
+  }
+
+  /** Renders source frames [pos, pos+n) into outL/outR[0..n), overwriting; n <= RENDER_QUANTUM. */
+  process(pos: number, outL: Float32Array, outR: Float32Array, n: number): void {
+    if (n > RENDER_QUANTUM) throw new RangeError(`process() renders at most ${RENDER_QUANTUM} frames, got ${n}`);
+    const busL = this.#busL, busR = this.#busR;
+    busL.fill(0, 0, n);
+    busR.fill(0, 0, n);
+    const metering = this.metering;
+    for (const slot of this.#slots.values()) {
+      const strip = slot.strip;
+      if (!metering) {
+        strip.process(slot.track.channels, pos, busL, busR, n, true);
+        continue;
+      }
+      if (strip.silent) {
+        // Still called so the strip knows to restart its filters clean when heard again.
+        strip.process(slot.track.channels, pos, busL, busR, n, true);
+        slot.meter.loudness.pushSilence(n);
+        continue;
+      }
+      const tl = this.#trackL, tr = this.#trackR;
+      strip.process(slot.track.channels, pos, tl, tr, n, false);
+      slot.meter.measure(tl, tr, n);
+      slot.meter.loudness.push(this.#trackBus, 0, n);
+      for (let i = 0; i < n; i++) {
+        busL[i] += tl[i];
+        busR[i] += tr[i];
+      }
+    }
+    this.#masterEq.process(this.#bus, 2, n);
+    if (this.#masterCompressorEnabled) this.#masterCompressor.process(this.#bus, 2, n);
+    const gain = this.#masterGain;
+    if (!(gain.settled && gain.targetLeft === 1 && gain.targetRight === 1)) gain.apply(busL, busR, busL, busR, n, false);
+    this.#limiter.process(busL, busR, n);
+    for (let i = 0; i < n; i++) {
+      outL[i] = busL[i];
+      outR[i] = busR[i];
+    }
+    if (metering) {
+      this.#masterMeter.measure(busL, busR, n);
+      this.#masterMeter.loudness.push(this.#bus, 0, n);
+    }
+  }
+
+  /** Peaks since the last read (then cleared) and short-term loudness, per track and master. */
+  readMeters(): { tracks: Record<string, MeterReading>; master: MeterReading } {
+    const tracks: Record<string, MeterReading> = {};
+    for (const [id, slot] of this.#slots) tracks[id] = slot.meter.read();
+    return { tracks, master: this.#masterMeter.read() };
+  }
+}
+
+export interface RenderOptions {
+  /** Called with the rendered fraction (0…1) every progressEveryFrames and at the end. */
+  onProgress?: (fraction: number) => void;
+  /** An AbortSignal; typed structurally because src/dsp compiles without the DOM lib. */
+  signal?: { readonly aborted: boolean };
+  /** Defaults to one second of audio. */
+  progressEveryFrames?: number;
+}
+
+/**
+ * Renders source frames [startFrame, endFrame) exactly as live playback from startFrame after a
+ * reset would: same RENDER_QUANTUM block boundaries, with the limiter latency removed so the output
+ * lines up with the sources. Throws an AbortError when the signal aborts.
+ */
+export function renderOffline(
+  engine: MixEngine,
+  startFrame: number,
+  endFrame: number,
+  opts: RenderOptions = {},
+): { left: Float32Array; right: Float32Array } {
+  const { onProgress, signal } = opts;
+  const total = Math.max(0, Math.floor(endFrame) - Math.floor(startFrame));
+  const start = Math.floor(startFrame);
+  const latency = engine.latencyFrames;
+  const left = new Float32Array(total);
+  const right = new Float32Array(total);
+  const blockL = new Float32Array(RENDER_QUANTUM);
+  const blockR = new Float32Array(RENDER_QUANTUM);
+  const progressEvery = Math.max(RENDER_QUANTUM, opts.progressEveryFrames ?? engine.sampleRate);
+  const renderFrames = total + latency;
+  const wasMetering = engine.metering;
+  if (signal?.aborted) throw new CancelledError('Render cancelled');
+  engine.metering = false;
+  try {
+    engine.reset();
+    let nextProgress = progressEvery;
+    for (let done = 0; done < renderFrames; done += RENDER_QUANTUM) {
+      if (signal?.aborted) throw new CancelledError('Render cancelled');
+      const n = Math.min(RENDER_QUANTUM, renderFrames - done);
+      engine.process(start + done, blockL, blockR, n);
+      // Block sample i is output frame done + i - latency.
+      const first = Math.max(0, latency - done);
+      for (let i = first; i < n; i++) {
+        left[done + i - latency] = blockL[i];
+        right[done + i - latency] = blockR[i];
+      }
+      if (onProgress && done + n >= nextProgress && done + n < renderFrames) {
+        onProgress((done + n) / renderFrames);
+        nextProgress += progressEvery;
+      }
+    }
+  } finally {
+    engine.metering = wasMetering;
+  }
+  onProgress?.(1);
+  return { left, right };
+}

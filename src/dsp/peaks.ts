@@ -1,0 +1,44 @@
+// Waveform overview data and input hygiene for decoded audio.
+
+/**
+ * Min/max pairs [min0, max0, min1, max1, …] across all channels, perSecond pairs per second of
+ * audio; the last pair covers the remaining partial bin.
+ */
+export function computePeaks(channels: Float32Array[], sampleRate: number, perSecond: number): Float32Array {
+  const frames = channels.reduce((m, ch) => Math.max(m, ch.length), 0);
+  if (frames === 0 || !(perSecond > 0) || !(sampleRate > 0)) return new Float32Array(0);
+  const framesPerBin = sampleRate / perSecond;
+  const bins = Math.ceil(frames / framesPerBin);
+  const peaks = new Float32Array(bins * 2);
+  for (let b = 0; b < bins; b++) {
+    const from = Math.floor(b * framesPerBin);
+    const to = Math.min(frames, Math.max(from + 1, Math.floor((b + 1) * framesPerBin)));
+    let min = Infinity;
+    let max = -Infinity;
+    for (const ch of channels) {
+      const end = Math.min(to, ch.length);
+      for (let i = from; i < end; i++) {
+        const x = ch[i];
+        if (x < min) min = x;
+        if (x > max) max = x;
+      }
+    }
+    peaks[2 * b] = min === Infinity ? 0 : min;
+    peaks[2 * b + 1] = max === -Infinity ? 0 : max;
+  }
+  return peaks;
+}
+
+/** Replaces NaN and ±Infinity with 0 in place; returns how many samples were replaced. */
+export function sanitizeSamples(ch: Float32Array): number {
+  let replaced = 0;
+  for (let i = 0; i < ch.length; i++) {
+    const x = ch[i];
+    // x - x is 0 for every finite number and NaN for NaN and ±Infinity.
+    if (x - x !== 0) {
+      ch[i] = 0;
+      replaced++;
+    }
+  }
+  return replaced;
+}

@@ -1,0 +1,39 @@
+/** Errors cross worker boundaries as plain data, never as strings, so the UI can show both parts. */
+export interface SerializedError {
+  name: string;
+  message: string;
+}
+
+/** A failure a user can act on: it names the file (or thing) and the reason. */
+export class UserFacingError extends Error {
+  constructor(
+    message: string,
+    readonly subject?: string,
+  ) {
+    super(message);
+    this.name = 'UserFacingError';
+  }
+}
+
+export class DecodeError extends UserFacingError {
+  constructor(fileName: string, reason: string) {
+    super(`${fileName}: ${reason}`, fileName);
+    this.name = 'DecodeError';
+  }
+}
+
+export class CancelledError extends Error {
+  constructor(message = 'Cancelled') {
+    super(message);
+    this.name = 'AbortError';
+  }
+}
+
+export function serializeError(e: unknown): SerializedError {
+  if (e instanceof Error) return { name: e.name, message: e.message };
+  return { name: 'Error', message: String(e) };
+}
+
+export function isAbortError(e: unknown): boolean {
+  return e instanceof Error && e.name === 'AbortError';
+}

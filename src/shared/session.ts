@@ -1,0 +1,47 @@
+import type { MixSettings } from './mix';
+
+export const DEFAULT_SESSION_RATE = 44100;
+
+/** What the UI needs of a track without touching its audio. */
+export interface TrackMeta {
+  id: string;
+  name: string;
+  /** The file it came from, for messages. */
+  fileName: string;
+  channels: 1 | 2;
+  /** Frames at the session rate. */
+  length: number;
+  /** The source file's own rate before resampling. */
+  sourceRate: number;
+  /** Min/max pairs for the waveform, PEAKS_PER_SECOND per second of audio. */
+  peaks: Float32Array;
+}
+
+export interface LoopRegion {
+  enabled: boolean;
+  start: number; // seconds
+  end: number; // seconds
+}
+
+export interface SessionRecord {
+  id: string;
+  name: string;
+  sampleRate: number;
+  createdAt: number;
+  updatedAt: number;
+  tracks: TrackMeta[];
+  mix: MixSettings;
+  loop: LoopRegion;
+  /** Last playhead position in seconds, so a reload lands where the user was. */
+  playhead: number;
+}
+
+/** Planar audio at the session rate: one Float32Array per channel. */
+export interface TrackAudio {
+  sessionId: string;
+  trackId: string;
+  sampleRate: number;
+  channels: Float32Array[];
+}
+
+export const PEAKS_PER_SECOND = 100;

@@ -1,0 +1,47 @@
+// Typed contracts of every worker. The bridge wraps them with comlink; the workers implement them.
+import type { MixSettings } from './mix';
+import type { ProgressCallback } from './jobs';
+
+export interface DecodedAudio {
+  /** Planar channels at the requested rate (1 or 2 channels). */
+  channels: Float32Array[];
+  sampleRate: number;
+  sourceRate: number;
+  /** Which decoder handled it, for diagnostics. */
+  decoder: 'wav' | 'ffmpeg';
+  /** Non-fatal problems, e.g. "NaN samples replaced with silence", "file is truncated". */
+  warnings: string[];
+}
+
+export interface DecodeWorkerApi {
+  /** Throws DecodeError-shaped errors ({name:'DecodeError', message:'<file>: <reason>'}). */
+  decode(file: Blob, fileName: string, targetRate: number, onProgress: ProgressCallback): Promise<DecodedAudio>;
+}
+
+export interface RenderRequest {
+  sessionId: string;
+  sampleRate: number;
+  /** Track ids in session order; audio is read from IndexedDB by the worker. */
+  trackIds: string[];
+  mix: MixSettings;
+  /** Optional range in frames; defaults to the whole session. */
+  startFrame?: number;
+  endFrame?: number;
+  /** The waveform only needs peaks: skip sending ~60 MB of audio back for a 3-minute mix. */
+  peaksOnly?: boolean;
+}
+
+export interface RenderResult {
+  left: Float32Array;
+  right: Float32Array;
+  sampleRate: number;
+  /** Waveform peaks of the mix (min/max pairs, PEAKS_PER_SECOND per second). */
+  peaks: Float32Array;
+  /** Sample peak and RMS of the whole render, in dBFS, shown so a user (and a test) can hear a fader in numbers. */
+  peakDb: number;
+  rmsDb: number;
+}
+
+export interface RenderWorkerApi {
+  renderMix(req: RenderRequest, onProgress: ProgressCallback): Promise<RenderResult>;
+}

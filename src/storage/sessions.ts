@@ -1,0 +1,121 @@
+import type { SessionRecord, TrackAudio } from '../shared/session';
+import { openDb, writeAtomically } from './db';
+import { wrapQuota } from './quota';
+import type { StoredTrackAudio } from './schema';
+
+/** Saves the session record alone (mix moves, renames, playhead); audio is written by addTracks. */
+export function saveSession(rec: SessionRecord): Promise<void> {
+  return wrapQuota(async () => {
+    await (await openDb()).put('sessions', rec);
+  });
+}
+
+export async function loadSession(id: string): Promise<SessionRecord | undefined> {
+  return (await openDb()).get('sessions', id);
+}
+
+/** Most recently edited first. */
+export async function listSessions(): Promise<SessionRecord[]> {
+  const all = await (await openDb()).getAll('sessions');
+  return all.sort((a, b) => b.updatedAt - a.updatedAt);
+}
+
+/** Removes the session with its audio and exports; if it was the open one, nothing is open after. */
+export function deleteSession(id: string): Promise<void> {
+  return wrapQuota(() =>
+    writeAtomically(['sessions', 'trackAudio', 'exports', 'kv'], async (tx) => {
+      const audio = tx.objectStore('trackAudio');
+      const exports = tx.objectStore('exports');
+      const [audioKeys, exportKeys, currentId] = await Promise.all([
+        audio.index('sessionId').getAllKeys(id),
+        exports.index('sessionId').getAllKeys(id),
+        tx.objectStore('kv').get('currentSessionId'),
+      ]);
+      await Promise.all([
+        tx.objectStore('sessions').delete(id),
+        ...audioKeys.map((key) => audio.delete(key)),
+        ...exportKeys.map((key) => exports.delete(key)),
+        currentId === id ? tx.objectStore('kv').delete('currentSessionId') : undefined,
+      ]);
+    }),
+  );
+}
+
+/**
+ * Writes the updated session record and the new tracks' audio in one transaction, so a reload
+ * never finds a track without audio or audio without its track.
+ */
+export function addTracks(session: SessionRecord, audio: TrackAudio[]): Promise<void> {
+  const trackIds = new Set(session.tracks.map((t) => t.id));
+  for (const a of audio) {
+    if (a.sessionId !== session.id || !trackIds.has(a.trackId)) {
+      return Promise.reject(new Error(`Audio for track ${a.trackId} does not belong to session ${session.id}`));
+    }
+  }
+  const stored = audio.map(toStored);
+  return wrapQuota(() =>
+    writeAtomically(['sessions', 'trackAudio'], async (tx) => {
+      // One at a time: a put that throws synchronously then leaves no earlier request unawaited.
+      await tx.objectStore('sessions').put(session);
+      for (const a of stored) await tx.objectStore('trackAudio').put(a);
+    }),
+  );
+}
+
+/** Drops the track from the session (list and mix) and deletes its audio; returns the updated record. */
+export function removeTrack(sessionId: string, trackId: string): Promise<SessionRecord | undefined> {
+  return wrapQuota(() =>
+    writeAtomically(['sessions', 'trackAudio'], async (tx) => {
+      const sessions = tx.objectStore('sessions');
+      const session = await sessions.get(sessionId);
+      await tx.objectStore('trackAudio').delete([sessionId, trackId]);
+      if (!session) return undefined;
+      const { [trackId]: _removed, ...keptSettings } = session.mix.tracks;
+      const updated: SessionRecord = {
+        ...session,
+        tracks: session.tracks.filter((t) => t.id !== trackId),
+        mix: { ...session.mix, tracks: keptSettings },
+        updatedAt: Date.now(),
+      };
+      await sessions.put(updated);
+      return updated;
+    }),
+  );
+}
+
+/** The track's channels as Float32Array views over the stored buffers (no copy). */
+export async function loadTrackAudio(sessionId: string, trackId: string): Promise<TrackAudio | undefined> {
+  const stored = await (await openDb()).get('trackAudio', [sessionId, trackId]);
+  if (!stored) return undefined;
+  return {
+    sessionId: stored.sessionId,
+    trackId: stored.trackId,
+    sampleRate: stored.sampleRate,
+    channels: stored.channels.map((buffer) => new Float32Array(buffer)),
+  };
+}
+
+export async function getCurrentSessionId(): Promise<string | undefined> {
+  const id = await (await openDb()).get('kv', 'currentSessionId');
+  return typeof id === 'string' ? id : undefined;
+}
+
+/** `undefined` forgets the open session, e.g. after the user closes it. */
+export function setCurrentSessionId(id: string | undefined): Promise<void> {
+  return wrapQuota(async () => {
+    const db = await openDb();
+    if (id === undefined) await db.delete('kv', 'currentSessionId');
+    else await db.put('kv', id, 'currentSessionId');
+  });
+}
+
+function toStored(audio: TrackAudio): StoredTrackAudio {
+  const channels = audio.channels.map((channel) =>
+    // A view that covers its whole ArrayBuffer is stored as is; partial views and shared memory are copied.
+    channel.buffer instanceof ArrayBuffer && channel.byteOffset === 0 && channel.byteLength === channel.buffer.byteLength
+      ? channel.buffer
+      : channel.slice().buffer,
+  );
+  const bytes = channels.reduce((sum, b) => sum + b.byteLength, 0);
+  return { sessionId: audio.sessionId, trackId: audio.trackId, sampleRate: audio.sampleRate, channels, bytes };
+}

@@ -1,0 +1,121 @@
+// The job system's contract with real comlink over MessageChannels: progress, cancel, crash → fresh worker.
+import { describe, expect, it } from 'vitest';
+import * as Comlink from 'comlink';
+import { JobSystem } from '../../src/bridge/jobs';
+import type { ProgressCallback } from '../../src/shared/jobs';
+
+interface CountApi {
+  count(to: number, onProgress: ProgressCallback): Promise<number>;
+  hang(): Promise<never>;
+}
+
+/** A Worker with the same surface the job system uses, running its API on the other end of a MessageChannel. */
+class ChannelWorker extends EventTarget {
+  static created = 0;
+  static terminated = 0;
+  #port: MessagePort;
+  constructor() {
+    super();
+    ChannelWorker.created++;
+    const { port1, port2 } = new MessageChannel();
+    this.#port = port1;
+    port1.addEventListener('message', (ev) => this.dispatchEvent(new MessageEvent('message', { data: (ev as MessageEvent).data })));
+    port1.start();
+    const api: CountApi = {
+      async count(to, onProgress) {
+        for (let i = 1; i <= to; i++) {
+          await onProgress({ fraction: i / to });
+        }
+        return to;
+      },
+      hang: () => new Promise<never>(() => {}),
+    };
+    Comlink.expose(api, port2);
+  }
+  postMessage(data: unknown, transfer?: Transferable[]): void {
+    this.#port.postMessage(data, transfer ?? []);
+  }
+  terminate(): void {
+    ChannelWorker.terminated++;
+    this.#port.close();
+  }
+  crash(message: string): void {
+    const ev = new Event('error', { cancelable: true }) as Event & { message: string };
+    ev.message = message;
+    this.dispatchEvent(ev);
+  }
+}
+
+function makeSystem(workers: ChannelWorker[]) {
+  return new JobSystem({
+    count: {
+      concurrency: 1,
+      create: () => {
+        const w = new ChannelWorker();
+        workers.push(w);
+        return w as unknown as Worker;
+      },
+    },
+  });
+}
+
+describe('JobSystem', () => {
+  it('runs a job to done and reports progress', async () => {
+    const sys = makeSystem([]);
+    const seen: number[] = [];
+    sys.subscribe((jobs) => {
+      const f = jobs[0]?.progress.fraction;
+      if (typeof f === 'number') seen.push(f);
+    });
+    const result = await sys.run<CountApi, number>({ kind: 'count', label: 'count', task: (api, p) => api.count(4, p) });
+    expect(result).toBe(4);
+    expect(sys.jobs[0].status).toBe('done');
+    expect(seen).toContain(0.5);
+    sys.dispose();
+  });
+
+  it('queues jobs beyond the concurrency and cancels a queued one without running it', async () => {
+    const workers: ChannelWorker[] = [];
+    const sys = makeSystem(workers);
+    const ctrl = new AbortController();
+    const first = sys.run<CountApi, never>({ kind: 'count', label: 'hang', signal: ctrl.signal, task: (api) => api.hang() });
+    const second = sys.run<CountApi, number>({ kind: 'count', label: 'queued', task: (api, p) => api.count(2, p) });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(sys.jobs.map((j) => j.status)).toEqual(['running', 'queued']);
+    ctrl.abort();
+    await expect(first).rejects.toMatchObject({ name: 'AbortError' });
+    expect(workers[0]).toBeDefined();
+    // Cancelling terminated the running worker; the queued job gets a fresh one.
+    await expect(second).resolves.toBe(2);
+    expect(workers.length).toBe(2);
+    expect(sys.jobs.map((j) => j.status)).toEqual(['cancelled', 'done']);
+    sys.dispose();
+  });
+
+  it('turns a crashed worker into a failed job with a message, then uses a fresh worker', async () => {
+    const workers: ChannelWorker[] = [];
+    const sys = makeSystem(workers);
+    const doomed = sys.run<CountApi, never>({ kind: 'count', label: 'doomed', task: (api) => api.hang() });
+    await new Promise((r) => setTimeout(r, 20));
+    workers[0].crash('out of memory');
+    await expect(doomed).rejects.toThrow(/count worker crashed: out of memory/);
+    expect(sys.jobs[0].status).toBe('failed');
+    expect(sys.jobs[0].error).toMatch(/out of memory/);
+    await expect(sys.run<CountApi, number>({ kind: 'count', label: 'after', task: (api, p) => api.count(1, p) })).resolves.toBe(1);
+    expect(workers.length).toBe(2);
+    sys.dispose();
+  });
+
+  it('cancels a queued job immediately', async () => {
+    const sys = makeSystem([]);
+    const running = sys.run<CountApi, never>({ kind: 'count', label: 'hang', task: (api) => api.hang() });
+    const ctrl = new AbortController();
+    const queued = sys.run<CountApi, number>({ kind: 'count', label: 'q', signal: ctrl.signal, task: (api, p) => api.count(1, p) });
+    ctrl.abort();
+    await expect(queued).rejects.toMatchObject({ name: 'AbortError' });
+    expect(sys.jobs[1].status).toBe('cancelled');
+    sys.cancel(sys.jobs[0].id);
+    await expect(running).rejects.toMatchObject({ name: 'AbortError' });
+    sys.dispose();
+  });
+});
