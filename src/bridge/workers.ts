@@ -12,5 +12,10 @@ export function createJobSystem(): JobSystem {
       concurrency: 1,
       create: () => new Worker(new URL('../../workers/render/index.ts', import.meta.url), { type: 'module', name: 'render' }),
     },
+    // One encode at a time: each holds the master twice over (planar and interleaved) plus the core's heap.
+    export: {
+      concurrency: 1,
+      create: () => new Worker(new URL('../../workers/export/index.ts', import.meta.url), { type: 'module', name: 'export' }),
+    },
   });
 }

@@ -118,3 +118,91 @@ export class Biquad {
     this.z2 = Math.abs(z2) < DENORMAL_FLOOR ? 0 : z2;
   }
 }
+
+// The kernels below run several independent recursions in one loop: a single biquad is bound by
+// the latency of its feedback path, so interleaving two to four of them costs little more than one.
+
+/** Cascade a → b over buffer[0..n) in place. */
+export function processCascade2(a: Biquad, b: Biquad, buffer: Float32Array, n: number): void {
+  const a0 = a.b0, a1b = a.b1, a2b = a.b2, a1a = a.a1, a2a = a.a2;
+  const b0 = b.b0, b1b = b.b1, b2b = b.b2, b1a = b.a1, b2a = b.a2;
+  let az1 = a.z1, az2 = a.z2, bz1 = b.z1, bz2 = b.z2;
+  for (let i = 0; i < n; i++) {
+    const x = buffer[i];
+    const ya = a0 * x + az1;
+    az1 = a1b * x - a1a * ya + az2;
+    az2 = a2b * x - a2a * ya;
+    const yb = b0 * ya + bz1;
+    bz1 = b1b * ya - b1a * yb + bz2;
+    bz2 = b2b * ya - b2a * yb;
+    buffer[i] = yb;
+  }
+  a.z1 = Math.abs(az1) < DENORMAL_FLOOR ? 0 : az1;
+  a.z2 = Math.abs(az2) < DENORMAL_FLOOR ? 0 : az2;
+  b.z1 = Math.abs(bz1) < DENORMAL_FLOOR ? 0 : bz1;
+  b.z2 = Math.abs(bz2) < DENORMAL_FLOOR ? 0 : bz2;
+}
+
+/** The same band on two channels: left through l, right through r, in place. */
+export function processStereo(l: Biquad, r: Biquad, left: Float32Array, right: Float32Array, n: number): void {
+  const b0 = l.b0, b1 = l.b1, b2 = l.b2, a1 = l.a1, a2 = l.a2;
+  let lz1 = l.z1, lz2 = l.z2, rz1 = r.z1, rz2 = r.z2;
+  for (let i = 0; i < n; i++) {
+    const xl = left[i];
+    const xr = right[i];
+    const yl = b0 * xl + lz1;
+    const yr = b0 * xr + rz1;
+    lz1 = b1 * xl - a1 * yl + lz2;
+    rz1 = b1 * xr - a1 * yr + rz2;
+    lz2 = b2 * xl - a2 * yl;
+    rz2 = b2 * xr - a2 * yr;
+    left[i] = yl;
+    right[i] = yr;
+  }
+  l.z1 = Math.abs(lz1) < DENORMAL_FLOOR ? 0 : lz1;
+  l.z2 = Math.abs(lz2) < DENORMAL_FLOOR ? 0 : lz2;
+  r.z1 = Math.abs(rz1) < DENORMAL_FLOOR ? 0 : rz1;
+  r.z2 = Math.abs(rz2) < DENORMAL_FLOOR ? 0 : rz2;
+}
+
+/** Two cascaded bands a → b on two channels (coefficients from aL/bL), in place. */
+export function processStereoCascade2(
+  aL: Biquad,
+  bL: Biquad,
+  aR: Biquad,
+  bR: Biquad,
+  left: Float32Array,
+  right: Float32Array,
+  n: number,
+): void {
+  const a0 = aL.b0, a1b = aL.b1, a2b = aL.b2, a1a = aL.a1, a2a = aL.a2;
+  const b0 = bL.b0, b1b = bL.b1, b2b = bL.b2, b1a = bL.a1, b2a = bL.a2;
+  let alz1 = aL.z1, alz2 = aL.z2, blz1 = bL.z1, blz2 = bL.z2;
+  let arz1 = aR.z1, arz2 = aR.z2, brz1 = bR.z1, brz2 = bR.z2;
+  for (let i = 0; i < n; i++) {
+    const xl = left[i];
+    const xr = right[i];
+    const yal = a0 * xl + alz1;
+    const yar = a0 * xr + arz1;
+    alz1 = a1b * xl - a1a * yal + alz2;
+    arz1 = a1b * xr - a1a * yar + arz2;
+    alz2 = a2b * xl - a2a * yal;
+    arz2 = a2b * xr - a2a * yar;
+    const ybl = b0 * yal + blz1;
+    const ybr = b0 * yar + brz1;
+    blz1 = b1b * yal - b1a * ybl + blz2;
+    brz1 = b1b * yar - b1a * ybr + brz2;
+    blz2 = b2b * yal - b2a * ybl;
+    brz2 = b2b * yar - b2a * ybr;
+    left[i] = ybl;
+    right[i] = ybr;
+  }
+  aL.z1 = Math.abs(alz1) < DENORMAL_FLOOR ? 0 : alz1;
+  aL.z2 = Math.abs(alz2) < DENORMAL_FLOOR ? 0 : alz2;
+  bL.z1 = Math.abs(blz1) < DENORMAL_FLOOR ? 0 : blz1;
+  bL.z2 = Math.abs(blz2) < DENORMAL_FLOOR ? 0 : blz2;
+  aR.z1 = Math.abs(arz1) < DENORMAL_FLOOR ? 0 : arz1;
+  aR.z2 = Math.abs(arz2) < DENORMAL_FLOOR ? 0 : arz2;
+  bR.z1 = Math.abs(brz1) < DENORMAL_FLOOR ? 0 : brz1;
+  bR.z2 = Math.abs(brz2) < DENORMAL_FLOOR ? 0 : brz2;
+}

@@ -1,6 +1,6 @@
 // One console channel: EQ → compressor → fader → pan, mono or stereo in, stereo out.
 import type { CompressorSettings, Eq } from '../shared/mix';
-import { Biquad, biquadCoefficients } from './biquad';
+import { Biquad, biquadCoefficients, processCascade2, processStereo, processStereoCascade2 } from './biquad';
 import { Compressor, dbToGain, onePoleCoefficient } from './dynamics';
 import { panGains } from './pan';
 
@@ -14,6 +14,8 @@ export class Equalizer {
   readonly sampleRate: number;
   readonly #filters: Biquad[][];
   readonly #active: boolean[];
+  // Indices of the bands that actually filter, so process() walks only those.
+  #activeBands: number[] = [];
   #enabled = true;
 
   constructor(sampleRate: number, channelCount: number, bandCount = 4) {
@@ -38,18 +40,34 @@ export class Equalizer {
       }
       this.#active[b] = active;
     }
+    this.#activeBands = this.#active.flatMap((active, b) => (active ? [b] : []));
   }
 
   reset(): void {
     for (const channel of this.#filters) for (const f of channel) f.reset();
   }
 
+  /** Filters channels[0..channelCount)[0..n) in place through the active bands. */
   process(channels: Float32Array[], channelCount: number, n: number): void {
-    if (!this.#enabled) return;
-    for (let b = 0; b < this.#active.length; b++) {
-      if (!this.#active[b]) continue;
-      for (let c = 0; c < channelCount; c++) this.#filters[c][b].process(channels[c], n);
+    const bands = this.#activeBands;
+    const count = bands.length;
+    if (!this.#enabled || count === 0) return;
+    const filters = this.#filters;
+    if (channelCount >= 2) {
+      const fl = filters[0], fr = filters[1];
+      let k = 0;
+      for (; k + 1 < count; k += 2) {
+        const a = bands[k], b = bands[k + 1];
+        processStereoCascade2(fl[a], fl[b], fr[a], fr[b], channels[0], channels[1], n);
+      }
+      if (k < count) processStereo(fl[bands[k]], fr[bands[k]], channels[0], channels[1], n);
+      for (let c = 2; c < channelCount; c++) for (const b of bands) filters[c][b].process(channels[c], n);
+      return;
     }
+    const f = filters[0];
+    let k = 0;
+    for (; k + 1 < count; k += 2) processCascade2(f[bands[k]], f[bands[k + 1]], channels[0], n);
+    if (k < count) f[bands[k]].process(channels[0], n);
   }
 }
 

@@ -2,6 +2,7 @@
 import type { CompressorSettings, LimiterSettings } from '../shared/mix';
 
 const DB_TO_LN = Math.LN10 / 20;
+const LN_TO_DB = 20 / Math.LN10;
 
 export function dbToGain(db: number): number {
   return Math.exp(db * DB_TO_LN);
@@ -38,10 +39,15 @@ function compressorReductionDb(inputDb: number, threshold: number, ratio: number
   return slope * over;
 }
 
+/** Frames per detector step: the gain computer runs once per sub-block and the gain is interpolated. */
+export const COMPRESSOR_SUB_BLOCK = 16;
+
 /**
  * Feed-forward compressor with a stereo-linked peak detector (max of the channels) and attack and
  * release smoothing of the gain reduction in the dB domain (smooth decoupled peak detector,
- * Giannoulis, Massberg & Reiss, JAES 2012).
+ * Giannoulis, Massberg & Reiss, JAES 2012). The detector runs on the peak of each 16-frame
+ * sub-block (0.33 ms at 48 kHz, well under any attack time) and the gain is ramped linearly
+ * between sub-blocks: one log and one exp per 16 frames instead of per frame.
  */
 export class Compressor {
   readonly sampleRate: number;
@@ -50,15 +56,20 @@ export class Compressor {
   #knee = 6;
   #makeupGain = 1;
   #kneeStartGain = 1;
+  #attackMs = 10;
+  #releaseMs = 120;
   #attackCoef = 0;
   #releaseCoef = 0;
   // Detector state: instantaneous-attack peak hold of the reduction, then the attack smoother.
   #heldReductionDb = 0;
   #reductionDb = 0;
+  // Linear gain applied at the end of the previous sub-block, the start of the next ramp.
+  #gain = 1;
 
   constructor(sampleRate: number, settings?: CompressorSettings) {
     this.sampleRate = sampleRate;
     if (settings) this.setSettings(settings);
+    this.#gain = this.#makeupGain;
   }
 
   setSettings(s: CompressorSettings): void {
@@ -67,13 +78,17 @@ export class Compressor {
     this.#knee = Math.max(s.kneeDb, 0);
     this.#makeupGain = dbToGain(s.makeupDb);
     this.#kneeStartGain = dbToGain(this.#threshold - this.#knee / 2);
-    this.#attackCoef = onePoleCoefficient(s.attackMs, this.sampleRate);
-    this.#releaseCoef = onePoleCoefficient(s.releaseMs, this.sampleRate);
+    this.#attackMs = s.attackMs;
+    this.#releaseMs = s.releaseMs;
+    const detectorRate = this.sampleRate / COMPRESSOR_SUB_BLOCK;
+    this.#attackCoef = onePoleCoefficient(s.attackMs, detectorRate);
+    this.#releaseCoef = onePoleCoefficient(s.releaseMs, detectorRate);
   }
 
   reset(): void {
     this.#heldReductionDb = 0;
     this.#reductionDb = 0;
+    this.#gain = this.#makeupGain;
   }
 
   /** Current gain reduction in dB (>= 0), for metering. */
@@ -85,23 +100,28 @@ export class Compressor {
   process(channels: Float32Array[], channelCount: number, n: number): void {
     const left = channels[0];
     const right = channelCount > 1 ? channels[1] : channels[0];
+    const stereo = channelCount > 1;
     const threshold = this.#threshold, ratio = this.#ratio, knee = this.#knee;
     const kneeStart = this.#kneeStartGain, makeup = this.#makeupGain;
-    const aA = this.#attackCoef, aR = this.#releaseCoef;
     const slope = 1 - 1 / ratio;
     const halfKnee = knee / 2;
     let held = this.#heldReductionDb;
     let reduction = this.#reductionDb;
-    for (let i = 0; i < n; i++) {
-      const l = left[i];
-      const r = right[i];
-      const al = l < 0 ? -l : l;
-      const ar = r < 0 ? -r : r;
-      const peak = al > ar ? al : ar;
-      // Below the knee the static curve is flat, so the log is skipped for most quiet samples.
+    let gain = this.#gain;
+    for (let start = 0; start < n; start += COMPRESSOR_SUB_BLOCK) {
+      const end = Math.min(n, start + COMPRESSOR_SUB_BLOCK);
+      const frames = end - start;
+      let peak = 0;
+      for (let i = start; i < end; i++) {
+        const l = left[i] < 0 ? -left[i] : left[i];
+        const r = right[i] < 0 ? -right[i] : right[i];
+        if (l > peak) peak = l;
+        if (r > peak) peak = r;
+      }
+      // Below the knee the static curve is flat, so quiet sub-blocks skip the log.
       let target = 0;
       if (peak > kneeStart) {
-        const over = 20 * Math.log10(peak) - threshold;
+        const over = LN_TO_DB * Math.log(peak) - threshold;
         if (over >= halfKnee) {
           target = slope * over;
         } else if (over > -halfKnee) {
@@ -109,16 +129,32 @@ export class Compressor {
           target = (slope * t * t) / (2 * knee);
         }
       }
+      let aA = this.#attackCoef, aR = this.#releaseCoef;
+      if (frames !== COMPRESSOR_SUB_BLOCK) {
+        // A short last block still advances the envelopes by exactly its own length.
+        aA = onePoleCoefficient(this.#attackMs, (this.sampleRate / frames));
+        aR = onePoleCoefficient(this.#releaseMs, (this.sampleRate / frames));
+      }
       const released = aR * held + (1 - aR) * target;
       held = target > released ? target : released;
       reduction = aA * reduction + (1 - aA) * held;
       // Reductions under 1e-6 dB are inaudible; skipping exp keeps idle compressors cheap.
-      const gain = reduction > 1e-6 ? makeup * Math.exp(-reduction * DB_TO_LN) : makeup;
-      left[i] = l * gain;
-      if (channelCount > 1) right[i] = r * gain;
+      const nextGain = reduction > 1e-6 ? makeup * Math.exp(-reduction * DB_TO_LN) : makeup;
+      if (nextGain === gain) {
+        if (gain !== 1) {
+          for (let i = start; i < end; i++) left[i] *= gain;
+          if (stereo) for (let i = start; i < end; i++) right[i] *= gain;
+        }
+      } else {
+        const step = (nextGain - gain) / frames;
+        for (let i = start, k = 1; i < end; i++, k++) left[i] *= gain + step * k;
+        if (stereo) for (let i = start, k = 1; i < end; i++, k++) right[i] *= gain + step * k;
+        gain = nextGain;
+      }
     }
     this.#heldReductionDb = held < 1e-9 ? 0 : held;
     this.#reductionDb = reduction < 1e-9 ? 0 : reduction;
+    this.#gain = gain;
   }
 }
 
@@ -275,6 +311,7 @@ export class Limiter {
       right[i] = outR;
       time++;
     }
+    this.#delayPos = delayPos;
     this.#dqHead = dqHead;
     this.#dqCount = dqCount;
     this.#time = time;

@@ -183,20 +183,19 @@ export class MixEngine {
     const metering = this.metering;
     for (const slot of this.#slots.values()) {
       const strip = slot.strip;
-      if (!metering) {
-        strip.process(slot.track.channels, pos, busL, busR, n, true);
-        continue;
-      }
       if (strip.silent) {
         // Still called so the strip knows to restart its filters clean when heard again.
         strip.process(slot.track.channels, pos, busL, busR, n, true);
-        slot.meter.loudness.pushSilence(n);
+        if (metering) slot.meter.loudness.pushSilence(n);
         continue;
       }
+      // Always via the track buffer, so metering on or off rounds identically (live == offline).
       const tl = this.#trackL, tr = this.#trackR;
       strip.process(slot.track.channels, pos, tl, tr, n, false);
-      slot.meter.measure(tl, tr, n);
-      slot.meter.loudness.push(this.#trackBus, 0, n);
+      if (metering) {
+        slot.meter.measure(tl, tr, n);
+        slot.meter.loudness.push(this.#trackBus, 0, n);
+      }
       for (let i = 0; i < n; i++) {
         busL[i] += tl[i];
         busR[i] += tr[i];

@@ -61,30 +61,33 @@ function designKernel(fromRate: number, toRate: number, phases: number): Polypha
   return { coefficients, phases, taps, firstTap };
 }
 
-function resampleChannel(input: Float32Array, outFrames: number, up: number, down: number, kernel: PolyphaseKernel): Float32Array {
+function resampleChannels(inputs: Float32Array[], outFrames: number, up: number, down: number, kernel: PolyphaseKernel): Float32Array[] {
   const { coefficients, phases, taps, firstTap } = kernel;
-  const out = new Float32Array(outFrames);
-  const last = input.length - 1;
+  const last = inputs[0].length - 1;
   const phaseScale = phases / up;
-  for (let n = 0; n < outFrames; n++) {
-    // Exact rational position n·down/up, kept in integers so long files do not drift.
-    const num = n * down;
-    const index = Math.floor(num / up);
-    const phase = phases === up ? num - index * up : Math.min(phases - 1, Math.round((num - index * up) * phaseScale));
-    const row = phase * taps;
-    const start = index + firstTap;
-    let acc = 0;
-    if (start >= 0 && start + taps - 1 <= last) {
-      for (let m = 0; m < taps; m++) acc += coefficients[row + m] * input[start + m];
-    } else {
-      for (let m = 0; m < taps; m++) {
-        const k = start + m;
-        if (k >= 0 && k <= last) acc += coefficients[row + m] * input[k];
+  return inputs.map((input) => {
+    const out = new Float32Array(outFrames);
+    for (let n = 0; n < outFrames; n++) {
+      // Exact rational position n·down/up, kept in integers so long files do not drift.
+      const num = n * down;
+      const index = Math.floor(num / up);
+      const rem = num - index * up;
+      const phase = phases === up ? rem : Math.min(phases - 1, Math.round(rem * phaseScale));
+      const row = phase * taps;
+      const start = index + firstTap;
+      let acc = 0;
+      if (start >= 0 && start + taps - 1 <= last) {
+        for (let m = 0; m < taps; m++) acc += coefficients[row + m] * input[start + m];
+      } else {
+        for (let m = 0; m < taps; m++) {
+          const k = start + m;
+          if (k >= 0 && k <= last) acc += coefficients[row + m] * input[k];
+        }
       }
+      out[n] = acc;
     }
-    out[n] = acc;
-  }
-  return out;
+    return out;
+  });
 }
 
 /** Converts planar channels from one sample rate to another; returns the input untouched when the rates match. */
@@ -99,5 +102,5 @@ export function resample(channels: Float32Array[], fromRate: number, toRate: num
   const kernel = designKernel(fromRate, toRate, Math.min(up, MAX_PHASES));
   const frames = channels[0]?.length ?? 0;
   const outFrames = Math.round((frames * up) / down);
-  return channels.map((c) => resampleChannel(c, outFrames, up, down, kernel));
+  return resampleChannels(channels, outFrames, up, down, kernel);
 }

@@ -4,11 +4,12 @@
 import coreURL from '@ffmpeg/core?url';
 import wasmURL from '@ffmpeg/core/wasm?url';
 import { CancelledError } from '../shared/errors';
+import { EncodeError, EXPORT_FORMATS, MP3_SAMPLE_RATES, type ExportFormat, type ExportTags } from '../shared/export';
 
 /** The part of the emscripten module of @ffmpeg/core 0.12 that we use. */
 interface FfmpegCore {
   FS: {
-    writeFile(path: string, data: Uint8Array): void;
+    writeFile(path: string, data: Uint8Array, opts?: { canOwn?: boolean }): void;
     readFile(path: string): Uint8Array;
     unlink(path: string): void;
     readdir(path: string): string[];
@@ -76,7 +77,8 @@ export function runFfmpeg(args: string[], inputFiles: Record<string, Uint8Array>
     });
     const written = Object.keys(inputFiles);
     try {
-      for (const name of written) core.FS.writeFile(name, inputFiles[name]);
+      // canOwn keeps a view instead of a copy: ffmpeg only reads inputs, and a 3-minute master is 60 MB of f32.
+      for (const name of written) core.FS.writeFile(name, inputFiles[name], { canOwn: true });
       core.setTimeout(-1);
       // exec is synchronous: an abort during it lands only by terminating the worker.
       const exitCode = options.probe ? core.ffprobe(...args) : core.exec(...args);
@@ -132,8 +134,14 @@ export async function probeAudio(bytes: Uint8Array, signal?: AbortSignal): Promi
     probeName,
     { probe: true, signal },
   );
-  if (exitCode !== 0 || !output) throw new FfmpegDecodeError('not a supported audio format', log);
-  const parsed = JSON.parse(new TextDecoder().decode(output)) as { streams?: ProbedStream[]; format?: { duration?: string } };
+  // The 0.12 core never sets ffprobe's exit code (it stays -1), so the report itself is the verdict.
+  void exitCode;
+  let parsed: { streams?: ProbedStream[]; format?: { duration?: string } };
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(output ?? new Uint8Array(0))) as typeof parsed;
+  } catch {
+    throw new FfmpegDecodeError('not a supported audio format', log);
+  }
   const streams = parsed.streams ?? [];
   const audio = streams.find((s) => s.codec_type === 'audio');
   if (!audio) throw new FfmpegDecodeError(streams.length ? 'no audio stream' : 'not a supported audio format', log);
@@ -194,4 +202,87 @@ export async function decodeToPcm(
   const warnings: string[] = [];
   if (log.some((line) => DAMAGE_PATTERN.test(line))) warnings.push('some audio frames were damaged and decoded as silence or skipped');
   return { channels: deinterleave(output, channelCount), source, warnings };
+}
+
+const ENCODER_ARGS: Record<ExportFormat, string[]> = {
+  // CBR: -b:a alone keeps libmp3lame in CBR (-q:a would switch it to VBR); ID3v2.3 is what most players read.
+  mp3: ['-c:a', 'libmp3lame', '-b:a', '320k', '-id3v2_version', '3', '-f', 'mp3'],
+  // The muxer writes title/artist as a RIFF LIST/INFO chunk (INAM, IART).
+  wav: ['-c:a', 'pcm_s24le', '-f', 'wav'],
+  // flac has no packed 24-bit sample format: s32 carries 24 significant bits, stored as 24 in STREAMINFO.
+  flac: ['-c:a', 'flac', '-sample_fmt', 's32', '-bits_per_raw_sample', '24', '-f', 'flac'],
+};
+
+/** Interleaves planar channels into one f32le buffer, the only copy of the audio the encoder needs. */
+function interleaveF32(channels: Float32Array[]): Uint8Array {
+  const channelCount = channels.length;
+  const frames = channels[0].length;
+  const interleaved = new Float32Array(frames * channelCount);
+  if (channelCount === 2) {
+    const [left, right] = channels;
+    for (let i = 0, j = 0; i < frames; i++, j += 2) {
+      interleaved[j] = left[i];
+      interleaved[j + 1] = right[i];
+    }
+  } else {
+    for (let ch = 0; ch < channelCount; ch++) {
+      const input = channels[ch];
+      for (let i = 0, j = ch; i < frames; i++, j += channelCount) interleaved[j] = input[i];
+    }
+  }
+  return new Uint8Array(interleaved.buffer);
+}
+
+function metadataArgs(tags: ExportTags): string[] {
+  const args: string[] = [];
+  for (const [key, value] of [['title', tags.title], ['artist', tags.artist]] as const) {
+    const text = value?.trim();
+    if (text) args.push('-metadata', `${key}=${text}`);
+  }
+  return args;
+}
+
+/**
+ * Encodes planar float channels at their own sample rate (never resampled) to MP3 320k CBR, 24-bit WAV or 24-bit FLAC,
+ * with title/artist tags. Samples beyond ±1 clip in WAV/FLAC: limiting is the mastering stage's job.
+ */
+export async function encodeAudio(
+  channels: Float32Array[],
+  sampleRate: number,
+  format: ExportFormat,
+  tags: ExportTags,
+  onProgress?: (fraction: number) => void,
+  signal?: AbortSignal,
+): Promise<Uint8Array> {
+  if (channels.length === 0 || channels.length > 8) throw new EncodeError(`cannot encode ${channels.length} channels`);
+  const frames = channels[0].length;
+  if (frames === 0) throw new EncodeError('the master is empty (0 samples)');
+  if (channels.some((c) => c.length !== frames)) throw new EncodeError('the channels differ in length');
+  if (!(Number.isInteger(sampleRate) && sampleRate >= 8000 && sampleRate <= 384000)) {
+    throw new EncodeError(`cannot encode at a sample rate of ${sampleRate} Hz`);
+  }
+  if (format === 'mp3' && !MP3_SAMPLE_RATES.includes(sampleRate)) {
+    throw new EncodeError(`MP3 at 320 kbps needs a 32, 44.1 or 48 kHz session; this one runs at ${sampleRate / 1000} kHz. Export WAV or FLAC instead`);
+  }
+  throwIfAborted(signal);
+  const inputName = 'master.f32';
+  const outputName = `master.${EXPORT_FORMATS[format].ext}`;
+  const { exitCode, output, log } = await runFfmpeg(
+    [
+      '-v', 'error', '-nostdin',
+      '-f', 'f32le', '-ar', String(sampleRate), '-ac', String(channels.length), '-i', inputName,
+      '-map_metadata', '-1', ...metadataArgs(tags),
+      '-ar', String(sampleRate), ...ENCODER_ARGS[format],
+      '-y', outputName,
+    ],
+    { [inputName]: interleaveF32(channels) },
+    outputName,
+    { onProgress, signal },
+  );
+  if (exitCode !== 0 || !output || output.byteLength === 0) {
+    console.warn(`ffmpeg could not encode ${outputName}:`, log.slice(-8).join('\n'));
+    throw new EncodeError(`the ${EXPORT_FORMATS[format].label} encoder stopped (${log.at(-1)?.trim() || `exit code ${exitCode}`})`);
+  }
+  onProgress?.(1);
+  return output;
 }

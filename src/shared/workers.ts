@@ -1,6 +1,7 @@
 // Typed contracts of every worker. The bridge wraps them with comlink; the workers implement them.
 import type { MixSettings } from './mix';
 import type { ProgressCallback } from './jobs';
+import type { ExportFormat, ExportTags } from './export';
 
 export interface DecodedAudio {
   /** Planar channels at the requested rate (1 or 2 channels). */
@@ -13,9 +14,15 @@ export interface DecodedAudio {
   warnings: string[];
 }
 
+/** What decode needs of a File: Blob satisfies it, and src/shared stays free of DOM types. */
+export interface AudioFileSource {
+  readonly size: number;
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+
 export interface DecodeWorkerApi {
   /** Throws DecodeError-shaped errors ({name:'DecodeError', message:'<file>: <reason>'}). */
-  decode(file: Blob, fileName: string, targetRate: number, onProgress: ProgressCallback): Promise<DecodedAudio>;
+  decode(file: AudioFileSource, fileName: string, targetRate: number, onProgress: ProgressCallback): Promise<DecodedAudio>;
 }
 
 export interface RenderRequest {
@@ -44,4 +51,27 @@ export interface RenderResult {
 
 export interface RenderWorkerApi {
   renderMix(req: RenderRequest, onProgress: ProgressCallback): Promise<RenderResult>;
+}
+
+export interface ExportEncodeRequest {
+  /** The mastered stereo, at the session rate; transferred, so the caller's copies are gone after the call. */
+  left: Float32Array;
+  right: Float32Array;
+  sampleRate: number;
+  format: ExportFormat;
+  tags: ExportTags;
+}
+
+export interface EncodedExport {
+  bytes: Uint8Array;
+  mime: string;
+  /** Extension without the dot. */
+  ext: string;
+}
+
+export interface ExportWorkerApi {
+  /** Throws EncodeError-shaped errors ({name:'EncodeError', message:'Export failed: <reason>'}). */
+  encode(req: ExportEncodeRequest, onProgress: ProgressCallback): Promise<EncodedExport>;
+  /** Decodes an encoded export back to stereo at sampleRate, so loudness and true peak are measured on the file itself. */
+  decodeFile(bytes: Uint8Array, fileName: string, sampleRate: number, onProgress: ProgressCallback): Promise<{ left: Float32Array; right: Float32Array }>;
 }

@@ -147,7 +147,9 @@ describe('limiter', () => {
     const L = limiter.latencyFrames;
     expect(L).toBe(72);
     const frames = 1024;
-    const left = new Float32Array(frames).fill(0.25);
+    // A varying signal, so a wrong delay cannot pass as right.
+    const left = new Float32Array(frames);
+    for (let i = 0; i < frames; i++) left[i] = 0.25 * Math.sin(i * 0.05) ** 2;
     const spikeAt = 512;
     left[spikeAt] = 2;
     const right = new Float32Array(frames);
@@ -156,8 +158,11 @@ describe('limiter', () => {
     const ceiling = 10 ** (-6 / 20);
     expect(left[spikeAt + L]).toBeLessThanOrEqual(ceiling);
     expect(left[spikeAt + L]).toBeGreaterThan(ceiling * 0.999);
+    // The spike is turned down by gain, not clipped: its neighbours share nearly the same gain.
+    const spikeGain = ceiling / 2;
+    for (const k of [-1, 1]) expect(left[spikeAt + L + k] / input[spikeAt + k]).toBeLessThan(spikeGain * 1.05);
     // Samples before the spike are already attenuated: that is the lookahead at work.
-    expect(left[spikeAt + L - L / 2]).toBeLessThan(0.25 * 0.9);
+    expect(left[spikeAt + L - L / 2]).toBeLessThan(input[spikeAt - L / 2] * 0.9);
     // Before the lookahead window the audio is untouched, only delayed.
     for (let i = L + 10; i < spikeAt - 1; i++) expect(left[i]).toBe(input[i - L]);
     for (let i = 0; i < L; i++) expect(left[i]).toBe(0);

@@ -1,0 +1,306 @@
+// Mastering to a loudness target under a true-peak ceiling: measure once, apply gain, limit.
+// The true-peak envelope of the toned mix is computed once; because it scales linearly with gain,
+// each gain/ceiling iteration is a cheap limiter pass instead of a new oversampled analysis.
+import type { CompressorSettings, Eq } from '../shared/mix';
+import { defaultEq } from '../shared/mix';
+import { Equalizer } from './channel-strip';
+import { Compressor, dbToGain, gainToDb, onePoleCoefficient } from './dynamics';
+import { integratedLoudness, measureLoudness, type LoudnessReport } from './loudness';
+import { oversamplingFactor, truePeakInterpolatorTaps, TRUE_PEAK_TAPS_PER_PHASE, truePeakDb } from './true-peak';
+import { sanitizeSamples } from './peaks';
+
+export type MasteringPresetId = 'streaming' | 'podcast' | 'broadcast' | 'custom';
+
+export interface MasteringSettings {
+  preset: MasteringPresetId;
+  targetLufs: number;
+  ceilingDbtp: number;
+  eqEnabled: boolean;
+  eq: Eq;
+  comp: CompressorSettings;
+  /** Stereo width: 0 mono, 1 unchanged, up to 2 (side doubled). */
+  width: number;
+  /** Above this much make-up gain we stop and say so rather than amplify noise. */
+  maxGainDb: number;
+}
+
+export const MASTERING_PRESETS: Record<MasteringPresetId, { label: string; targetLufs: number; ceilingDbtp: number }> = {
+  streaming: { label: 'Streaming (−14 LUFS)', targetLufs: -14, ceilingDbtp: -1 },
+  podcast: { label: 'Podcast (−16 LUFS)', targetLufs: -16, ceilingDbtp: -1 },
+  broadcast: { label: 'Broadcast (−23 LUFS, EBU R128)', targetLufs: -23, ceilingDbtp: -1 },
+  custom: { label: 'Custom', targetLufs: -14, ceilingDbtp: -1 },
+};
+
+export function defaultMasteringSettings(preset: MasteringPresetId = 'streaming'): MasteringSettings {
+  const p = MASTERING_PRESETS[preset];
+  return {
+    preset,
+    targetLufs: p.targetLufs,
+    ceilingDbtp: p.ceilingDbtp,
+    eqEnabled: true,
+    eq: defaultEq(),
+    comp: { enabled: true, thresholdDb: -18, ratio: 1.5, attackMs: 30, releaseMs: 250, kneeDb: 8, makeupDb: 0 },
+    width: 1,
+    maxGainDb: 24,
+  };
+}
+
+export interface MasteringReport {
+  input: LoudnessReport;
+  output: LoudnessReport;
+  gainDb: number;
+  /** True when the target needed more than maxGainDb. */
+  gainCapped: boolean;
+  /** Ceiling the limiter actually used, below the requested one when encoding needed headroom. */
+  limiterCeilingDb: number;
+  warnings: string[];
+}
+
+const LOOKAHEAD_MS = 1.5;
+const RELEASE_MS = 60;
+const BLOCK = 4096;
+// The limiter aims a little under the ceiling: its smooth gain changes add tiny inter-sample overs.
+const INTERNAL_MARGIN_DB = 0.1;
+const LOUDNESS_TOLERANCE_LU = 0.05;
+const MAX_GAIN_ITERATIONS = 5;
+
+export interface MasterOptions {
+  signal?: { readonly aborted: boolean };
+  onProgress?: (fraction: number, stage: string) => void;
+  /** Extra headroom under the ceiling, e.g. after an encoded file measured over it. */
+  extraHeadroomDb?: number;
+  /** Correction added to the gain, e.g. after the encoded file measured off target. */
+  gainTrimDb?: number;
+}
+
+function checkAbort(signal?: { readonly aborted: boolean }): void {
+  if (signal?.aborted) {
+    const e = new Error('Mastering cancelled');
+    e.name = 'AbortError';
+    throw e;
+  }
+}
+
+/** EQ → bus compressor → stereo width, on copies so the unmastered mix stays intact for A/B. */
+export function toneMix(left: Float32Array, right: Float32Array, sampleRate: number, s: MasteringSettings): { left: Float32Array; right: Float32Array; nonFinite: number } {
+  const l = Float32Array.from(left);
+  const r = Float32Array.from(right);
+  const nonFinite = sanitizeSamples(l) + sanitizeSamples(r);
+  const eq = new Equalizer(sampleRate, 2);
+  eq.setSettings(s.eqEnabled, s.eq);
+  const comp = s.comp.enabled ? new Compressor(sampleRate, s.comp) : null;
+  const width = Math.min(2, Math.max(0, s.width));
+  for (let start = 0; start < l.length; start += BLOCK) {
+    const n = Math.min(BLOCK, l.length - start);
+    const chans = [l.subarray(start, start + n), r.subarray(start, start + n)];
+    eq.process(chans, 2, n);
+    comp?.process(chans, 2, n);
+  }
+  if (width !== 1) {
+    for (let i = 0; i < l.length; i++) {
+      const mid = 0.5 * (l[i] + r[i]);
+      const side = 0.5 * (l[i] - r[i]) * width;
+      l[i] = mid + side;
+      r[i] = mid - side;
+    }
+  }
+  return { left: l, right: r, nonFinite };
+}
+
+/**
+ * Per-sample true-peak envelope: the largest |value| of the oversampled signal in [n, n+1),
+ * over both channels. Exact interpolation is skipped where even the bound stays below `floor`.
+ */
+export function truePeakEnvelope(left: Float32Array, right: Float32Array, sampleRate: number, floor: number): Float32Array {
+  const n = left.length;
+  const env = new Float32Array(n);
+  const factor = oversamplingFactor(sampleRate);
+  const T = TRUE_PEAK_TAPS_PER_PHASE;
+  const half = T / 2;
+  const taps = truePeakInterpolatorTaps(factor, T);
+  const phases = factor - 1;
+  let bound = 1;
+  for (let p = 0; p < phases; p++) {
+    let l1 = 0;
+    for (let k = 0; k < T; k++) l1 += Math.abs(taps[p * T + k]);
+    bound = Math.max(bound, l1);
+  }
+  for (const ch of [left, right]) {
+    for (let c = 0; c < n; c++) {
+      const lo = c - half + 1;
+      const hi = c + half;
+      let local = 0;
+      // Cheap bound first: most samples of a mix can never reach the limiter threshold.
+      for (let i = lo < 0 ? 0 : lo; i <= hi && i < n; i++) {
+        const a = ch[i] < 0 ? -ch[i] : ch[i];
+        if (a > local) local = a;
+      }
+      let peak = ch[c] < 0 ? -ch[c] : ch[c];
+      if (local * bound > floor && phases > 0) {
+        for (let p = 0; p < phases; p++) {
+          let acc = 0;
+          const off = p * T;
+          for (let k = 0; k < T; k++) {
+            const i = lo + k;
+            if (i >= 0 && i < n) acc += taps[off + k] * ch[i];
+          }
+          if (acc < 0) acc = -acc;
+          if (acc > peak) peak = acc;
+        }
+      } else if (phases > 0) {
+        peak = Math.max(peak, local * bound);
+      }
+      if (peak > env[c]) env[c] = peak;
+    }
+  }
+  return dilate(env, half);
+}
+
+/** Sliding maximum over ±radius: an output sample interpolates its neighbours, so their gain must already be down too. */
+function dilate(env: Float32Array, radius: number): Float32Array {
+  const n = env.length;
+  const out = new Float32Array(n);
+  const dq = new Int32Array(n + 1);
+  let head = 0;
+  let tail = 0;
+  for (let j = 0; j < n + radius; j++) {
+    if (j < n) {
+      while (tail > head && env[dq[tail - 1]] <= env[j]) tail--;
+      dq[tail++] = j;
+    }
+    const i = j - radius;
+    if (i >= 0) {
+      while (dq[head] < i - radius) head++;
+      out[i] = env[dq[head]];
+    }
+  }
+  return out;
+}
+
+/**
+ * Lookahead limiter driven by a precomputed envelope: gain = box-smoothed, released sliding minimum
+ * of ceiling / (gain · envelope), so every sample is attenuated before it arrives (no delay offline).
+ */
+export function limitWithEnvelope(left: Float32Array, right: Float32Array, env: Float32Array, gain: number, ceiling: number, sampleRate: number): { left: Float32Array; right: Float32Array } {
+  const n = left.length;
+  const la = Math.max(1, Math.round((LOOKAHEAD_MS / 1000) * sampleRate));
+  const aR = onePoleCoefficient(RELEASE_MS, sampleRate);
+  const required = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const p = gain * env[i];
+    required[i] = p > ceiling ? ceiling / p : 1;
+  }
+  // Sliding minimum over the future window [i, i + la] with a monotonic deque.
+  const windowMin = new Float32Array(n);
+  const dq = new Int32Array(n + la + 1);
+  let head = 0;
+  let tail = 0;
+  for (let j = 0; j < n + la; j++) {
+    if (j < n) {
+      const v = required[j];
+      while (tail > head && required[dq[tail - 1]] >= v) tail--;
+      dq[tail++] = j;
+    }
+    const i = j - la;
+    if (i >= 0) {
+      while (dq[head] < i) head++;
+      windowMin[i] = required[dq[head]];
+    }
+  }
+  const outL = new Float32Array(n);
+  const outR = new Float32Array(n);
+  let released = 1;
+  const box = new Float64Array(la).fill(1);
+  let boxSum = la;
+  let boxPos = 0;
+  for (let i = 0; i < n; i++) {
+    const target = windowMin[i];
+    released = target < released ? target : target + aR * (released - target);
+    boxSum += released - box[boxPos];
+    box[boxPos] = released;
+    if (++boxPos === la) boxPos = 0;
+    // Box average of values each ≤ required[i] (they saw i inside their window) stays ≤ it.
+    const g = gain * Math.min(boxSum / la, required[i]);
+    outL[i] = left[i] * g;
+    outR[i] = right[i] * g;
+  }
+  return { left: outL, right: outR };
+}
+
+export interface MasteredAudio {
+  left: Float32Array;
+  right: Float32Array;
+  report: MasteringReport;
+}
+
+/** The whole mastering chain for a rendered stereo mix. */
+export function masterMix(left: Float32Array, right: Float32Array, sampleRate: number, s: MasteringSettings, opts: MasterOptions = {}): MasteredAudio {
+  const progress = opts.onProgress ?? (() => {});
+  const warnings: string[] = [];
+  const input = measureLoudness([left, right], sampleRate);
+  checkAbort(opts.signal);
+  progress(0.1, 'tone');
+  const toned = toneMix(left, right, sampleRate, s);
+  if (toned.nonFinite > 0) warnings.push(`${toned.nonFinite} NaN/Infinity samples in the mix were replaced with silence.`);
+  if (input.samplePeakDb >= -0.01) warnings.push('The mix reaches full scale (0 dBFS): it may already be clipped before mastering.');
+  checkAbort(opts.signal);
+  progress(0.3, 'measure');
+  const tonedLoudness = integratedLoudness([toned.left, toned.right], sampleRate);
+  const ceilingDb = s.ceilingDbtp - (opts.extraHeadroomDb ?? 0);
+  const ceiling = dbToGain(ceilingDb - INTERNAL_MARGIN_DB);
+
+  if (!Number.isFinite(tonedLoudness) || tonedLoudness < -70) {
+    warnings.push('The mix is silent (below −70 LUFS): there is nothing to bring to the target, so no gain was applied.');
+    const out = limitWithEnvelope(toned.left, toned.right, new Float32Array(toned.left.length), 1, ceiling, sampleRate);
+    return { ...out, report: { input, output: measureLoudness([out.left, out.right], sampleRate), gainDb: 0, gainCapped: false, limiterCeilingDb: ceilingDb, warnings } };
+  }
+
+  let gainDb = s.targetLufs - tonedLoudness + (opts.gainTrimDb ?? 0);
+  let gainCapped = false;
+  if (gainDb > s.maxGainDb) {
+    warnings.push(
+      `The mix is very quiet (${tonedLoudness.toFixed(1)} LUFS): reaching ${s.targetLufs} LUFS would need +${gainDb.toFixed(1)} dB, so gain was capped at +${s.maxGainDb} dB.`,
+    );
+    gainDb = s.maxGainDb;
+    gainCapped = true;
+  }
+  progress(0.4, 'true-peak analysis');
+  // Below this level no gain we might try can reach the ceiling, so exact interpolation is skipped.
+  const floor = ceiling / dbToGain(Math.min(gainDb + 6, s.maxGainDb + 6));
+  const env = truePeakEnvelope(toned.left, toned.right, sampleRate, floor);
+  checkAbort(opts.signal);
+
+  // Alternate cheap loudness fixes with true-peak checks until both hold: heavy limiting can
+  // leave inter-sample overs above the margin, so the limiter's own ceiling moves down by the excess.
+  let limiterCeiling = ceiling;
+  let out = limitWithEnvelope(toned.left, toned.right, env, dbToGain(gainDb), limiterCeiling, sampleRate);
+  let output: LoudnessReport | null = null;
+  for (let it = 0; it < MAX_GAIN_ITERATIONS * 2; it++) {
+    checkAbort(opts.signal);
+    progress(Math.min(0.9, 0.5 + 0.05 * it), 'limit');
+    const outputLufs = integratedLoudness([out.left, out.right], sampleRate);
+    const miss = s.targetLufs + (opts.gainTrimDb ?? 0) - outputLufs;
+    if (Math.abs(miss) > LOUDNESS_TOLERANCE_LU && !gainCapped) {
+      // Limiting eats loudness; push the gain until the limited result lands on target.
+      gainDb = Math.min(gainDb + miss, s.maxGainDb);
+      if (gainDb === s.maxGainDb) gainCapped = true;
+    } else {
+      output = measureLoudness([out.left, out.right], sampleRate);
+      const over = output.truePeakDb - ceilingDb;
+      if (over <= 0) break;
+      limiterCeiling *= dbToGain(-(over + 0.02));
+      output = null;
+    }
+    out = limitWithEnvelope(toned.left, toned.right, env, dbToGain(gainDb), limiterCeiling, sampleRate);
+  }
+  output ??= measureLoudness([out.left, out.right], sampleRate);
+  if (gainCapped && !warnings.some((w) => w.includes('capped'))) {
+    warnings.push(`Reaching ${s.targetLufs} LUFS under a ${s.ceilingDbtp} dBTP ceiling needs more than +${s.maxGainDb} dB of gain; the gain was capped.`);
+  }
+  const limiting = gainDb + tonedLoudness - output.integratedLufs;
+  if (limiting > 6) warnings.push(`The limiter is taking about ${limiting.toFixed(1)} dB off the peaks: expect audible squashing. A lower target or a more dynamic-friendly mix would help.`);
+  progress(1, 'done');
+  return { ...out, report: { input, output, gainDb, gainCapped, limiterCeilingDb: ceilingDb, warnings } };
+}
+
+export { truePeakDb, gainToDb };

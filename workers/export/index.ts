@@ -1,0 +1,57 @@
+// Export worker: encodes the master with ffmpeg.wasm and decodes the file back for the post-encode loudness check.
+// One job at a time; cancelling terminates it, the only way to stop an encode inside WASM.
+import { expose, transfer } from 'comlink';
+import { parseWav, WavFormatError } from '../../src/dsp/wav';
+import { decodeToPcm, encodeAudio } from '../../src/media/ffmpeg';
+import { EncodeError, EXPORT_FORMATS } from '../../src/shared/export';
+import type { ProgressCallback } from '../../src/shared/jobs';
+import type { ExportWorkerApi } from '../../src/shared/workers';
+
+/** Progress crosses the worker boundary per call: send whole percents only. */
+function percentReporter(onProgress: ProgressCallback, stage: string): (fraction: number) => void {
+  let last = -1;
+  return (fraction) => {
+    const rounded = Math.round(Math.min(1, Math.max(0, fraction)) * 100) / 100;
+    if (rounded === last) return;
+    last = rounded;
+    onProgress({ fraction: rounded, stage });
+  };
+}
+
+function toStereo(channels: Float32Array[]): { left: Float32Array; right: Float32Array } {
+  // Our exports are stereo; a mono file is measured as the same signal on both sides.
+  return { left: channels[0], right: channels.length > 1 ? channels[1] : channels[0].slice() };
+}
+
+/** WAV is read in TypeScript (exact, no 32 MB core needed); anything else, or an odd WAV, goes through ffmpeg. */
+function readOwnWav(bytes: Uint8Array, sampleRate: number): Float32Array[] | null {
+  try {
+    const wav = parseWav(bytes);
+    return wav.sampleRate === sampleRate && wav.channels.length <= 2 ? wav.channels : null;
+  } catch (e) {
+    if (e instanceof WavFormatError) return null;
+    throw e;
+  }
+}
+
+const api: ExportWorkerApi = {
+  async encode({ left, right, sampleRate, format, tags }, onProgress) {
+    const info = EXPORT_FORMATS[format];
+    if (!info) throw new EncodeError(`unknown export format "${String(format)}"`);
+    const report = percentReporter(onProgress, `encoding ${info.label}`);
+    report(0);
+    const bytes = await encodeAudio([left, right], sampleRate, format, tags, report);
+    return transfer({ bytes, mime: info.mime, ext: info.ext }, [bytes.buffer as ArrayBuffer]);
+  },
+
+  async decodeFile(bytes, fileName, sampleRate, onProgress) {
+    const report = percentReporter(onProgress, 'decoding the export');
+    report(0);
+    const channels = readOwnWav(bytes, sampleRate) ?? (await decodeToPcm(bytes, fileName, sampleRate, report)).channels;
+    report(1);
+    const stereo = toStereo(channels);
+    return transfer(stereo, [stereo.left.buffer as ArrayBuffer, stereo.right.buffer as ArrayBuffer]);
+  },
+};
+
+expose(api);
