@@ -1,60 +1,12 @@
 // Mastering to a loudness target under a true-peak ceiling: measure once, apply gain, limit.
 // The true-peak envelope of the toned mix is computed once; because it scales linearly with gain,
 // each gain/ceiling iteration is a cheap limiter pass instead of a new oversampled analysis.
-import type { CompressorSettings, Eq } from '../shared/mix';
-import { defaultEq } from '../shared/mix';
+import type { MasteringReport, MasteringSettings } from '../shared/mastering';
 import { Equalizer } from './channel-strip';
 import { Compressor, dbToGain, gainToDb, onePoleCoefficient } from './dynamics';
 import { integratedLoudness, measureLoudness, type LoudnessReport } from './loudness';
 import { oversamplingFactor, truePeakInterpolatorTaps, TRUE_PEAK_TAPS_PER_PHASE, truePeakDb } from './true-peak';
 import { sanitizeSamples } from './peaks';
-
-export type MasteringPresetId = 'streaming' | 'podcast' | 'broadcast' | 'custom';
-
-export interface MasteringSettings {
-  preset: MasteringPresetId;
-  targetLufs: number;
-  ceilingDbtp: number;
-  eqEnabled: boolean;
-  eq: Eq;
-  comp: CompressorSettings;
-  /** Stereo width: 0 mono, 1 unchanged, up to 2 (side doubled). */
-  width: number;
-  /** Above this much make-up gain we stop and say so rather than amplify noise. */
-  maxGainDb: number;
-}
-
-export const MASTERING_PRESETS: Record<MasteringPresetId, { label: string; targetLufs: number; ceilingDbtp: number }> = {
-  streaming: { label: 'Streaming (−14 LUFS)', targetLufs: -14, ceilingDbtp: -1 },
-  podcast: { label: 'Podcast (−16 LUFS)', targetLufs: -16, ceilingDbtp: -1 },
-  broadcast: { label: 'Broadcast (−23 LUFS, EBU R128)', targetLufs: -23, ceilingDbtp: -1 },
-  custom: { label: 'Custom', targetLufs: -14, ceilingDbtp: -1 },
-};
-
-export function defaultMasteringSettings(preset: MasteringPresetId = 'streaming'): MasteringSettings {
-  const p = MASTERING_PRESETS[preset];
-  return {
-    preset,
-    targetLufs: p.targetLufs,
-    ceilingDbtp: p.ceilingDbtp,
-    eqEnabled: true,
-    eq: defaultEq(),
-    comp: { enabled: true, thresholdDb: -18, ratio: 1.5, attackMs: 30, releaseMs: 250, kneeDb: 8, makeupDb: 0 },
-    width: 1,
-    maxGainDb: 24,
-  };
-}
-
-export interface MasteringReport {
-  input: LoudnessReport;
-  output: LoudnessReport;
-  gainDb: number;
-  /** True when the target needed more than maxGainDb. */
-  gainCapped: boolean;
-  /** Ceiling the limiter actually used, below the requested one when encoding needed headroom. */
-  limiterCeilingDb: number;
-  warnings: string[];
-}
 
 const LOOKAHEAD_MS = 1.5;
 const RELEASE_MS = 60;
@@ -304,3 +256,4 @@ export function masterMix(left: Float32Array, right: Float32Array, sampleRate: n
 }
 
 export { truePeakDb, gainToDb };
+export { MASTERING_PRESETS, defaultMasteringSettings, type MasteringPresetId, type MasteringSettings, type MasteringReport } from '../shared/mastering';

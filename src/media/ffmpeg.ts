@@ -281,7 +281,9 @@ export async function encodeAudio(
   );
   if (exitCode !== 0 || !output || output.byteLength === 0) {
     console.warn(`ffmpeg could not encode ${outputName}:`, log.slice(-8).join('\n'));
-    throw new EncodeError(`the ${EXPORT_FORMATS[format].label} encoder stopped (${log.at(-1)?.trim() || `exit code ${exitCode}`})`);
+    // The core ends every run by logging "Aborted()"; the line before it says what went wrong.
+    const reason = log.filter((line) => line.trim() && !line.startsWith('Aborted(')).at(-1)?.trim();
+    throw new EncodeError(`the ${EXPORT_FORMATS[format].label} encoder stopped (${reason ?? `exit code ${exitCode}`})`);
   }
   onProgress?.(1);
   return output;

@@ -1,4 +1,5 @@
 import type { MixSettings } from './mix';
+import type { MasteringSettings } from './mastering';
 
 export const DEFAULT_SESSION_RATE = 44100;
 
@@ -34,6 +35,8 @@ export interface SessionRecord {
   loop: LoopRegion;
   /** Last playhead position in seconds, so a reload lands where the user was. */
   playhead: number;
+  /** Absent until the user first opens mastering. */
+  mastering?: MasteringSettings;
 }
 
 /** Planar audio at the session rate: one Float32Array per channel. */

@@ -1,6 +1,7 @@
 // Typed contracts of every worker. The bridge wraps them with comlink; the workers implement them.
 import type { MixSettings } from './mix';
 import type { ProgressCallback } from './jobs';
+import type { LoudnessReport, MasteringReport, MasteringSettings } from './mastering';
 import type { ExportFormat, ExportTags } from './export';
 
 export interface DecodedAudio {
@@ -49,8 +50,25 @@ export interface RenderResult {
   rmsDb: number;
 }
 
+export interface MasterRequest {
+  left: Float32Array;
+  right: Float32Array;
+  sampleRate: number;
+  settings: MasteringSettings;
+}
+
+export interface MasterResult {
+  left: Float32Array;
+  right: Float32Array;
+  report: MasteringReport;
+}
+
 export interface RenderWorkerApi {
   renderMix(req: RenderRequest, onProgress: ProgressCallback): Promise<RenderResult>;
+  /** Masters a rendered mix for preview and A/B (export runs the same chain in the export worker). */
+  master(req: MasterRequest, onProgress: ProgressCallback): Promise<MasterResult>;
+  /** Full loudness and true-peak report of a stereo signal (e.g. an exported file decoded back). */
+  measure(left: Float32Array, right: Float32Array, sampleRate: number): Promise<LoudnessReport>;
 }
 
 export interface ExportEncodeRequest {

@@ -1,0 +1,290 @@
+// Mastering and export: preview the master, A/B it loudness-matched, export and verify the file itself.
+import type { Remote } from 'comlink';
+import type { Studio } from './studio.svelte';
+import { AbPlayer, loudnessMatchGains } from '../bridge/ab-player';
+import { defaultMasteringSettings, MASTERING_PRESETS, type LoudnessReport, type MasteringPresetId, type MasteringReport, type MasteringSettings } from '../shared/mastering';
+import { EXPORT_FORMATS, type ExportFormat } from '../shared/export';
+import type { ExportWorkerApi, MasterResult, RenderResult, RenderWorkerApi } from '../shared/workers';
+import { deleteExport, listExports, saveExport } from '../storage/exports';
+import type { ExportRecord } from '../storage/schema';
+import { isAbortError } from '../shared/errors';
+
+/** What the exported file itself measured after decoding it back. */
+export interface FileCheck {
+  format: ExportFormat;
+  lufs: number;
+  truePeakDb: number;
+  attempts: number;
+  withinSpec: boolean;
+}
+
+export interface StageTimings {
+  render_s: number;
+  master_s: number;
+  encode_s: number;
+  verify_s: number;
+}
+
+const LUFS_TOLERANCE = 0.5;
+const MAX_ENCODE_ATTEMPTS = 4;
+
+export class MasteringDesk {
+  settings = $state<MasteringSettings>(defaultMasteringSettings());
+  report = $state.raw<MasteringReport | null>(null);
+  fileCheck = $state.raw<FileCheck | null>(null);
+  /** Which side of the A/B is heard: 0 unmastered, 1 mastered. */
+  abSide = $state(1);
+  abPlaying = $state(false);
+  abPosition = $state(0);
+  busy = $state<string | null>(null);
+  format = $state<ExportFormat>('mp3');
+  title = $state('');
+  artist = $state('');
+  exports = $state.raw<ExportRecord[]>([]);
+  lastTimings = $state.raw<StageTimings | null>(null);
+
+  readonly #studio: Studio;
+  #abort: AbortController | null = null;
+  #player: AbPlayer | null = null;
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(studio: Studio) {
+    this.#studio = studio;
+  }
+
+  /** Picks up the session's stored settings (or the defaults) and its exports. */
+  async load(): Promise<void> {
+    const s = this.#studio.session;
+    this.settings = s?.mastering ? structuredClone($state.snapshot(s.mastering)) as MasteringSettings : defaultMasteringSettings();
+    this.title = s?.name ?? '';
+    this.report = null;
+    this.fileCheck = null;
+    await this.refreshExports();
+  }
+
+  setPreset(preset: MasteringPresetId): void {
+    const p = MASTERING_PRESETS[preset];
+    this.settings.preset = preset;
+    if (preset !== 'custom') {
+      this.settings.targetLufs = p.targetLufs;
+      this.settings.ceilingDbtp = p.ceilingDbtp;
+    }
+    this.settingsChanged();
+  }
+
+  settingsChanged(): void {
+    const s = this.#studio.session;
+    if (!s) return;
+    s.mastering = $state.snapshot(this.settings) as MasteringSettings;
+    void this.#studio.saveNow();
+  }
+
+  cancel(): void {
+    this.#abort?.abort();
+  }
+
+  async #render(signal: AbortSignal): Promise<RenderResult> {
+    return this.#studio.renderMix({ signal });
+  }
+
+  async #master(mix: RenderResult, signal: AbortSignal, extra: { extraHeadroomDb?: number; gainTrimDb?: number } = {}): Promise<MasterResult> {
+    const settings = $state.snapshot(this.settings) as MasteringSettings;
+    return this.#studio.jobSystem.run<RenderWorkerApi, MasterResult>({
+      kind: 'render',
+      label: `Master to ${settings.targetLufs} LUFS`,
+      signal,
+      // Copies: the worker takes ownership of what it is sent, and the unmastered mix is kept for A/B.
+      task: (api, onProgress) =>
+        api.master(
+          {
+            left: mix.left.slice(),
+            right: mix.right.slice(),
+            sampleRate: mix.sampleRate,
+            settings: { ...settings, ceilingDbtp: settings.ceilingDbtp - (extra.extraHeadroomDb ?? 0), targetLufs: settings.targetLufs + (extra.gainTrimDb ?? 0) },
+          },
+          onProgress,
+        ),
+    });
+  }
+
+  /** Renders and masters the mix, then sets up the loudness-matched A/B. */
+  async preview(): Promise<MasterResult | null> {
+    const ctrl = this.#begin('Mastering');
+    try {
+      const mix = await this.#render(ctrl.signal);
+      const mastered = await this.#master(mix, ctrl.signal);
+      this.report = mastered.report;
+      for (const w of mastered.report.warnings) this.#studio.notify('warning', w, 'Mastering');
+      await this.#setupAb(mix, mastered);
+      return mastered;
+    } catch (e) {
+      this.#fail(e, 'Mastering');
+      return null;
+    } finally {
+      this.#end(ctrl);
+    }
+  }
+
+  async #setupAb(mix: RenderResult, mastered: MasterResult): Promise<void> {
+    await this.#studio.pause();
+    this.#player ??= new AbPlayer(mix.sampleRate);
+    const gains = loudnessMatchGains([mastered.report.input.integratedLufs, mastered.report.output.integratedLufs]);
+    this.#player.setSources([
+      { left: mix.left, right: mix.right, gain: gains[0] },
+      { left: mastered.left, right: mastered.right, gain: gains[1] },
+    ]);
+    this.#player.select(this.abSide);
+    this.abPlaying = false;
+    this.abPosition = 0;
+  }
+
+  get abReady(): boolean {
+    return this.report !== null && this.#player !== null;
+  }
+
+  async toggleAb(): Promise<void> {
+    const p = this.#player;
+    if (!p) return;
+    if (p.playing) {
+      p.pause();
+      clearInterval(this.#timer);
+      this.abPlaying = false;
+      return;
+    }
+    await this.#studio.pause();
+    await p.play();
+    this.abPlaying = true;
+    this.#timer = setInterval(() => {
+      this.abPosition = p.position;
+      if (!p.playing) {
+        this.abPlaying = false;
+        clearInterval(this.#timer);
+      }
+    }, 100);
+  }
+
+  selectAb(side: number): void {
+    this.abSide = side;
+    this.#player?.select(side);
+  }
+
+  /**
+   * Masters, encodes, then decodes the file itself and checks loudness and true peak on it:
+   * encoding adds inter-sample overs, so the limiter's ceiling is lowered until the file meets spec.
+   */
+  async exportMaster(): Promise<ExportRecord | null> {
+    const session = this.#studio.session;
+    if (!session) return null;
+    const format = this.format;
+    const info = EXPORT_FORMATS[format];
+    const ctrl = this.#begin(`Exporting ${info.label}`);
+    const t = { render_s: 0, master_s: 0, encode_s: 0, verify_s: 0 };
+    try {
+      let t0 = performance.now();
+      const mix = await this.#render(ctrl.signal);
+      t.render_s = (performance.now() - t0) / 1000;
+      const target = this.settings.targetLufs;
+      const ceiling = this.settings.ceilingDbtp;
+      let extraHeadroomDb = 0;
+      let gainTrimDb = 0;
+      let bytes: Uint8Array | null = null;
+      let check: LoudnessReport | null = null;
+      let mastered: MasterResult | null = null;
+      let attempts = 0;
+      for (; attempts < MAX_ENCODE_ATTEMPTS; ) {
+        attempts++;
+        t0 = performance.now();
+        mastered = await this.#master(mix, ctrl.signal, { extraHeadroomDb, gainTrimDb });
+        t.master_s += (performance.now() - t0) / 1000;
+        t0 = performance.now();
+        const m = mastered;
+        const encoded = await this.#studio.jobSystem.run<ExportWorkerApi, { bytes: Uint8Array; mime: string; ext: string }>({
+          kind: 'export',
+          label: `Encode ${info.label}`,
+          signal: ctrl.signal,
+          task: (api, onProgress) =>
+            api.encode({ left: m.left.slice(), right: m.right.slice(), sampleRate: mix.sampleRate, format, tags: { title: this.title || session.name, artist: this.artist || undefined } }, onProgress),
+        });
+        bytes = encoded.bytes;
+        t.encode_s += (performance.now() - t0) / 1000;
+        t0 = performance.now();
+        check = await this.#verify(bytes, `${session.name}.${info.ext}`, mix.sampleRate, ctrl.signal);
+        t.verify_s += (performance.now() - t0) / 1000;
+        const over = check.truePeakDb - ceiling;
+        const miss = target - check.integratedLufs;
+        if (over <= 0 && (Math.abs(miss) <= LUFS_TOLERANCE || mastered.report.gainCapped)) break;
+        // Compensate on the next pass by exactly what the file measured, plus a small margin.
+        if (over > 0) extraHeadroomDb += over + 0.05;
+        if (Math.abs(miss) > 0.2 && !mastered.report.gainCapped) gainTrimDb += miss;
+      }
+      const withinSpec = !!check && check.truePeakDb <= ceiling && (Math.abs(target - check.integratedLufs) <= LUFS_TOLERANCE || !!mastered?.report.gainCapped);
+      this.fileCheck = { format, lufs: check!.integratedLufs, truePeakDb: check!.truePeakDb, attempts, withinSpec };
+      this.report = mastered!.report;
+      this.lastTimings = t;
+      if (!withinSpec) this.#studio.notify('warning', `The ${info.label} file measured ${check!.integratedLufs.toFixed(1)} LUFS, ${check!.truePeakDb.toFixed(2)} dBTP after ${attempts} passes.`, 'Export');
+      const name = `${(this.title || session.name).replace(/[\\/:*?"<>|]+/g, '_')}.${info.ext}`;
+      const rec = await saveExport({
+        sessionId: session.id,
+        name,
+        format,
+        mime: info.mime,
+        blob: new Blob([bytes! as Uint8Array<ArrayBuffer>], { type: info.mime }),
+        lufs: check!.integratedLufs,
+        truePeakDb: check!.truePeakDb,
+      });
+      await this.refreshExports();
+      await this.#setupAb(mix, mastered!);
+      return rec;
+    } catch (e) {
+      this.#fail(e, 'Export');
+      return null;
+    } finally {
+      this.#end(ctrl);
+    }
+  }
+
+  async #verify(bytes: Uint8Array, fileName: string, sampleRate: number, signal: AbortSignal): Promise<LoudnessReport> {
+    const decoded = await this.#studio.jobSystem.run<ExportWorkerApi, { left: Float32Array; right: Float32Array }>({
+      kind: 'export',
+      label: `Decode ${fileName} to check it`,
+      signal,
+      task: (api: Remote<ExportWorkerApi>, onProgress) => api.decodeFile(bytes.slice(), fileName, sampleRate, onProgress),
+    });
+    return this.#studio.jobSystem.run<RenderWorkerApi, LoudnessReport>({
+      kind: 'render',
+      label: `Measure ${fileName}`,
+      signal,
+      task: (api) => api.measure(decoded.left, decoded.right, sampleRate),
+    });
+  }
+
+  async refreshExports(): Promise<void> {
+    const s = this.#studio.session;
+    this.exports = s ? await listExports(s.id) : [];
+  }
+
+  async removeExport(id: string): Promise<void> {
+    await deleteExport(id);
+    await this.refreshExports();
+  }
+
+  #begin(what: string): AbortController {
+    this.#abort?.abort();
+    const ctrl = new AbortController();
+    this.#abort = ctrl;
+    this.busy = what;
+    return ctrl;
+  }
+
+  #end(ctrl: AbortController): void {
+    if (this.#abort === ctrl) {
+      this.#abort = null;
+      this.busy = null;
+    }
+  }
+
+  #fail(e: unknown, subject: string): void {
+    if (isAbortError(e)) this.#studio.notify('info', 'Cancelled.', subject);
+    else this.#studio.notify('error', e instanceof Error ? e.message : String(e), subject);
+  }
+}
