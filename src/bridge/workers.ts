@@ -8,8 +8,9 @@ export function createJobSystem(): JobSystem {
       concurrency: 2,
       create: () => new Worker(new URL('../../workers/decode/index.ts', import.meta.url), { type: 'module', name: 'decode' }),
     },
+    // Two, so a render splits its tracks across both cores.
     render: {
-      concurrency: 1,
+      concurrency: 2,
       create: () => new Worker(new URL('../../workers/render/index.ts', import.meta.url), { type: 'module', name: 'render' }),
     },
     // One encode at a time: each holds the master twice over (planar and interleaved) plus the core's heap.

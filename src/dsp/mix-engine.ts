@@ -177,6 +177,31 @@ export class MixEngine {
   /** Renders source frames [pos, pos+n) into outL/outR[0..n), overwriting; n <= RENDER_QUANTUM. */
   process(pos: number, outL: Float32Array, outR: Float32Array, n: number): void {
     if (n > RENDER_QUANTUM) throw new RangeError(`process() renders at most ${RENDER_QUANTUM} frames, got ${n}`);
+    this.#sumTracks(pos, n);
+    this.#runMaster(n);
+    outL.set(this.#busL.subarray(0, n));
+    outR.set(this.#busR.subarray(0, n));
+  }
+
+  /** Only the sum of the track strips, before the master chain: lets a render split tracks across workers. */
+  processTracks(pos: number, outL: Float32Array, outR: Float32Array, n: number): void {
+    if (n > RENDER_QUANTUM) throw new RangeError(`processTracks() renders at most ${RENDER_QUANTUM} frames, got ${n}`);
+    this.#sumTracks(pos, n);
+    outL.set(this.#busL.subarray(0, n));
+    outR.set(this.#busR.subarray(0, n));
+  }
+
+  /** Only the master chain, over a bus summed elsewhere (see processTracks). */
+  processMaster(inL: Float32Array, inR: Float32Array, outL: Float32Array, outR: Float32Array, n: number): void {
+    if (n > RENDER_QUANTUM) throw new RangeError(`processMaster() renders at most ${RENDER_QUANTUM} frames, got ${n}`);
+    this.#busL.set(inL.subarray(0, n));
+    this.#busR.set(inR.subarray(0, n));
+    this.#runMaster(n);
+    outL.set(this.#busL.subarray(0, n));
+    outR.set(this.#busR.subarray(0, n));
+  }
+
+  #sumTracks(pos: number, n: number): void {
     const busL = this.#busL, busR = this.#busR;
     busL.fill(0, 0, n);
     busR.fill(0, 0, n);
@@ -201,16 +226,16 @@ export class MixEngine {
         busR[i] += tr[i];
       }
     }
+  }
+
+  #runMaster(n: number): void {
+    const busL = this.#busL, busR = this.#busR;
     this.#masterEq.process(this.#bus, 2, n);
     if (this.#masterCompressorEnabled) this.#masterCompressor.process(this.#bus, 2, n);
     const gain = this.#masterGain;
     if (!(gain.settled && gain.targetLeft === 1 && gain.targetRight === 1)) gain.apply(busL, busR, busL, busR, n, false);
     this.#limiter.process(busL, busR, n);
-    for (let i = 0; i < n; i++) {
-      outL[i] = busL[i];
-      outR[i] = busR[i];
-    }
-    if (metering) {
+    if (this.metering) {
       this.#masterMeter.measure(busL, busR, n);
       this.#masterMeter.loudness.push(this.#bus, 0, n);
     }
@@ -244,10 +269,42 @@ export function renderOffline(
   endFrame: number,
   opts: RenderOptions = {},
 ): { left: Float32Array; right: Float32Array } {
+  return renderBlocks(engine, startFrame, endFrame, engine.latencyFrames, opts, (pos, l, r, n) => engine.process(pos, l, r, n));
+}
+
+/** Sum of the track strips over [startFrame, endFrame), no master chain (one part of a split render). */
+export function renderTracksOffline(engine: MixEngine, startFrame: number, endFrame: number, opts: RenderOptions = {}): { left: Float32Array; right: Float32Array } {
+  return renderBlocks(engine, startFrame, endFrame, 0, opts, (pos, l, r, n) => engine.processTracks(pos, l, r, n));
+}
+
+/** The master chain over a summed bus, latency removed: completes a split render. */
+export function renderMasterOffline(engine: MixEngine, busL: Float32Array, busR: Float32Array, opts: RenderOptions = {}): { left: Float32Array; right: Float32Array } {
+  const inL = new Float32Array(RENDER_QUANTUM);
+  const inR = new Float32Array(RENDER_QUANTUM);
+  const total = busL.length;
+  return renderBlocks(engine, 0, total, engine.latencyFrames, opts, (pos, l, r, n) => {
+    inL.fill(0);
+    inR.fill(0);
+    if (pos < total) {
+      const m = Math.min(n, total - pos);
+      inL.set(busL.subarray(pos, pos + m));
+      inR.set(busR.subarray(pos, pos + m));
+    }
+    engine.processMaster(inL, inR, l, r, n);
+  });
+}
+
+function renderBlocks(
+  engine: MixEngine,
+  startFrame: number,
+  endFrame: number,
+  latency: number,
+  opts: RenderOptions,
+  block: (pos: number, l: Float32Array, r: Float32Array, n: number) => void,
+): { left: Float32Array; right: Float32Array } {
   const { onProgress, signal } = opts;
-  const total = Math.max(0, Math.floor(endFrame) - Math.floor(startFrame));
   const start = Math.floor(startFrame);
-  const latency = engine.latencyFrames;
+  const total = Math.max(0, Math.floor(endFrame) - start);
   const left = new Float32Array(total);
   const right = new Float32Array(total);
   const blockL = new Float32Array(RENDER_QUANTUM);
@@ -263,8 +320,7 @@ export function renderOffline(
     for (let done = 0; done < renderFrames; done += RENDER_QUANTUM) {
       if (signal?.aborted) throw new CancelledError('Render cancelled');
       const n = Math.min(RENDER_QUANTUM, renderFrames - done);
-      engine.process(start + done, blockL, blockR, n);
-      // Block sample i is output frame done + i - latency.
+      block(start + done, blockL, blockR, n);
       const first = Math.max(0, latency - done);
       for (let i = first; i < n; i++) {
         left[done + i - latency] = blockL[i];

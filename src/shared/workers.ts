@@ -37,6 +37,16 @@ export interface RenderRequest {
   endFrame?: number;
   /** The waveform only needs peaks: skip sending ~60 MB of audio back for a 3-minute mix. */
   peaksOnly?: boolean;
+  /** 'tracks': only the summed track strips (one part of a render split across workers). */
+  part?: 'all' | 'tracks';
+}
+
+export interface MasterBusRequest {
+  left: Float32Array;
+  right: Float32Array;
+  sampleRate: number;
+  mix: MixSettings;
+  peaksOnly?: boolean;
 }
 
 export interface RenderResult {
@@ -65,6 +75,8 @@ export interface MasterResult {
 
 export interface RenderWorkerApi {
   renderMix(req: RenderRequest, onProgress: ProgressCallback): Promise<RenderResult>;
+  /** The master bus over track sums rendered by renderMix({part:'tracks'}) in several workers. */
+  renderMasterBus(req: MasterBusRequest, onProgress: ProgressCallback): Promise<RenderResult>;
   /** Masters a rendered mix for preview and A/B (export runs the same chain in the export worker). */
   master(req: MasterRequest, onProgress: ProgressCallback): Promise<MasterResult>;
   /** Full loudness and true-peak report of a stereo signal (e.g. an exported file decoded back). */

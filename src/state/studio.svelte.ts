@@ -1,5 +1,5 @@
 // The studio's state: one session, its transport and meters, the jobs, and every user-facing notice.
-import type { Remote } from 'comlink';
+import { transfer, type Remote } from 'comlink';
 import { computePeaks } from '../dsp/peaks';
 import { LiveEngine } from '../bridge/live-engine';
 import type { JobSystem, JobView } from '../bridge/jobs';
@@ -21,6 +21,19 @@ import { DEFAULT_SESSION_RATE, PEAKS_PER_SECOND, type LoopRegion, type SessionRe
 import type { MeterSnapshot } from '../shared/engine-messages';
 import type { DecodedAudio, DecodeWorkerApi, RenderResult, RenderWorkerApi } from '../shared/workers';
 import { isAbortError } from '../shared/errors';
+import type { ProgressCallback } from '../shared/jobs';
+
+/** Two groups of track ids with about equal work (frames × channels), for the two render workers. */
+function splitByWork(tracks: TrackMeta[]): [string[], string[]] {
+  const groups: [string[], string[]] = [[], []];
+  const load = [0, 0];
+  for (const t of [...tracks].sort((x, y) => y.length * y.channels - x.length * x.channels)) {
+    const k = load[0] <= load[1] ? 0 : 1;
+    groups[k].push(t.id);
+    load[k] += t.length * t.channels;
+  }
+  return groups;
+}
 
 export interface Notice {
   id: number;
@@ -324,16 +337,31 @@ export class Studio {
     this.#scheduleSave();
   }
 
-  /** Renders the mix offline in the render worker (the same DSP as playback). */
+  /**
+   * Renders the mix offline with the same DSP as playback. The tracks are split across two render
+   * workers (one per core), their sums added here, and the master bus runs last.
+   */
   async renderMix(opts: { peaksOnly?: boolean; signal?: AbortSignal } = {}): Promise<RenderResult> {
     const s = this.#snapshot();
-    return this.jobSystem.run<RenderWorkerApi, RenderResult>({
-      kind: 'render',
-      label: `Render mix of ${s.name}`,
-      signal: opts.signal,
-      task: (api, onProgress) =>
-        api.renderMix({ sessionId: s.id, sampleRate: s.sampleRate, trackIds: s.tracks.map((t) => t.id), mix: s.mix, peaksOnly: opts.peaksOnly }, onProgress),
-    });
+    const base = { sessionId: s.id, sampleRate: s.sampleRate, mix: s.mix };
+    const run = (label: string, task: (api: Remote<RenderWorkerApi>, onProgress: ProgressCallback) => Promise<RenderResult>) =>
+      this.jobSystem.run<RenderWorkerApi, RenderResult>({ kind: 'render', label, signal: opts.signal, task });
+    if (s.tracks.length < 2) {
+      return run(`Render mix of ${s.name}`, (api, p) => api.renderMix({ ...base, trackIds: s.tracks.map((t) => t.id), peaksOnly: opts.peaksOnly }, p));
+    }
+    const end = Math.max(...s.tracks.map((t) => t.length));
+    const halves = splitByWork(s.tracks);
+    const parts = await Promise.all(
+      halves.map((ids, k) => run(`Render tracks ${k + 1}/2 of ${s.name}`, (api, p) => api.renderMix({ ...base, trackIds: ids, part: 'tracks', endFrame: end }, p))),
+    );
+    const [a, b] = parts;
+    for (let i = 0; i < a.left.length; i++) {
+      a.left[i] += b.left[i];
+      a.right[i] += b.right[i];
+    }
+    return run(`Master bus of ${s.name}`, (api, p) =>
+      api.renderMasterBus(transfer({ left: a.left, right: a.right, sampleRate: s.sampleRate, mix: s.mix, peaksOnly: opts.peaksOnly }, [a.left.buffer, a.right.buffer]), p),
+    );
   }
 
   /** Plays from the start and records what the worklet outputs, for the live-vs-offline null test. */

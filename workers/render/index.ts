@@ -1,5 +1,5 @@
 import * as Comlink from 'comlink';
-import { renderMix } from './render-mix';
+import { renderMasterBus, renderMix } from './render-mix';
 import { masterMix } from '../../src/dsp/mastering';
 import { measureLoudness } from '../../src/dsp/loudness';
 import type { RenderWorkerApi } from '../../src/shared/workers';
@@ -7,6 +7,10 @@ import type { RenderWorkerApi } from '../../src/shared/workers';
 const api: RenderWorkerApi = {
   async renderMix(req, onProgress) {
     const result = await renderMix(req, onProgress);
+    return Comlink.transfer(result, [result.left.buffer, result.right.buffer, result.peaks.buffer]);
+  },
+  async renderMasterBus(req, onProgress) {
+    const result = renderMasterBus(req, onProgress);
     return Comlink.transfer(result, [result.left.buffer, result.right.buffer, result.peaks.buffer]);
   },
   async master(req, onProgress) {

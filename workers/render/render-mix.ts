@@ -1,10 +1,10 @@
 // Offline render of a session's mix: the same MixEngine as live playback, fed from IndexedDB.
-import { MixEngine, renderOffline } from '../../src/dsp/mix-engine';
+import { MixEngine, renderMasterOffline, renderOffline, renderTracksOffline } from '../../src/dsp/mix-engine';
 import { computePeaks } from '../../src/dsp/peaks';
 import { loadTrackAudio } from '../../src/storage/sessions';
 import { PEAKS_PER_SECOND } from '../../src/shared/session';
 import type { ProgressCallback } from '../../src/shared/jobs';
-import type { RenderRequest, RenderResult } from '../../src/shared/workers';
+import type { MasterBusRequest, RenderRequest, RenderResult } from '../../src/shared/workers';
 
 function levelsDb(left: Float32Array, right: Float32Array): { peakDb: number; rmsDb: number } {
   let peak = 0;
@@ -20,6 +20,13 @@ function levelsDb(left: Float32Array, right: Float32Array): { peakDb: number; rm
   return { peakDb: 20 * Math.log10(peak), rmsDb: 20 * Math.log10(rms) };
 }
 
+function result(left: Float32Array, right: Float32Array, sampleRate: number, peaksOnly: boolean | undefined, withPeaks = true): RenderResult {
+  const peaks = withPeaks ? computePeaks([left, right], sampleRate, PEAKS_PER_SECOND) : new Float32Array(0);
+  const { peakDb, rmsDb } = levelsDb(left, right);
+  if (peaksOnly) return { left: new Float32Array(0), right: new Float32Array(0), sampleRate, peaks, peakDb, rmsDb };
+  return { left, right, sampleRate, peaks, peakDb, rmsDb };
+}
+
 export async function renderMix(req: RenderRequest, onProgress: ProgressCallback): Promise<RenderResult> {
   const engine = new MixEngine(req.sampleRate);
   for (const [i, trackId] of req.trackIds.entries()) {
@@ -31,11 +38,18 @@ export async function renderMix(req: RenderRequest, onProgress: ProgressCallback
   engine.setMix(req.mix);
   const start = req.startFrame ?? 0;
   const end = req.endFrame ?? engine.length;
-  const { left, right } = renderOffline(engine, start, end, {
-    onProgress: (f) => onProgress({ fraction: 0.1 + 0.9 * f, stage: 'rendering' }),
-  });
-  const peaks = computePeaks([left, right], req.sampleRate, PEAKS_PER_SECOND);
-  const { peakDb, rmsDb } = levelsDb(left, right);
-  if (req.peaksOnly) return { left: new Float32Array(0), right: new Float32Array(0), sampleRate: req.sampleRate, peaks, peakDb, rmsDb };
-  return { left, right, sampleRate: req.sampleRate, peaks, peakDb, rmsDb };
+  const opts = { onProgress: (f: number) => void onProgress({ fraction: 0.1 + 0.9 * f, stage: 'rendering' }) };
+  if (req.part === 'tracks') {
+    const bus = renderTracksOffline(engine, start, end, opts);
+    return result(bus.left, bus.right, req.sampleRate, false, false);
+  }
+  const { left, right } = renderOffline(engine, start, end, opts);
+  return result(left, right, req.sampleRate, req.peaksOnly);
+}
+
+export function renderMasterBus(req: MasterBusRequest, onProgress: ProgressCallback): RenderResult {
+  const engine = new MixEngine(req.sampleRate);
+  engine.setMix(req.mix);
+  const { left, right } = renderMasterOffline(engine, req.left, req.right, { onProgress: (f) => void onProgress({ fraction: f, stage: 'master bus' }) });
+  return result(left, right, req.sampleRate, req.peaksOnly);
 }
