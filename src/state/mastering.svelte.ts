@@ -75,8 +75,10 @@ export class MasteringDesk {
   settingsChanged(): void {
     const s = this.#studio.session;
     if (!s) return;
-    s.mastering = $state.snapshot(this.settings) as MasteringSettings;
-    void this.#studio.saveNow();
+    const next = $state.snapshot(this.settings) as MasteringSettings;
+    if (JSON.stringify(next) === JSON.stringify($state.snapshot(s.mastering))) return;
+    s.mastering = next;
+    this.#studio.requestSave();
   }
 
   cancel(): void {

@@ -57,6 +57,14 @@ function baseName(fileName: string): string {
   return fileName.replace(/\.[^.]+$/, '') || fileName;
 }
 
+/** "stereo", "stereo 2", "stereo 3": several files with one base name stay distinguishable. */
+function uniqueName(name: string, taken: string[]): string {
+  if (!taken.includes(name)) return name;
+  let k = 2;
+  while (taken.includes(`${name} ${k}`)) k++;
+  return `${name} ${k}`;
+}
+
 function newSession(name: string): SessionRecord {
   const now = Date.now();
   return {
@@ -92,6 +100,8 @@ export class Studio {
   #renderTimer: ReturnType<typeof setTimeout> | undefined;
   #renderAbort: AbortController | null = null;
   #lastMixJson = '';
+  #importCounter = 0;
+  readonly #importOrder = new Map<string, number>();
 
   constructor(jobSystem: JobSystem = createJobSystem()) {
     this.jobSystem = jobSystem;
@@ -206,10 +216,12 @@ export class Studio {
   /** Imports several files at once; one bad file never stops the others. */
   async importFiles(files: File[]): Promise<void> {
     if (!this.session) await this.newSession();
-    await Promise.allSettled(files.map((f) => this.#importOne(f)));
+    const base = this.#importCounter;
+    this.#importCounter += files.length;
+    await Promise.allSettled(files.map((f, i) => this.#importOne(f, base + i)));
   }
 
-  async #importOne(file: File): Promise<void> {
+  async #importOne(file: File, order: number): Promise<void> {
     const session = this.session!;
     let decoded: DecodedAudio;
     try {
@@ -230,15 +242,19 @@ export class Studio {
     const id = crypto.randomUUID();
     const meta: TrackMeta = {
       id,
-      name: baseName(file.name),
+      name: uniqueName(baseName(file.name), this.session.tracks.map((t) => t.name)),
       fileName: file.name,
       channels: decoded.channels.length === 1 ? 1 : 2,
       length: decoded.channels[0]?.length ?? 0,
       sourceRate: decoded.sourceRate,
       peaks: computePeaks(decoded.channels, decoded.sampleRate, PEAKS_PER_SECOND),
     };
-    // Update state first so concurrent imports each save a record that includes the others.
-    this.session.tracks.push(meta);
+    // Update state first so concurrent imports each save a record that includes the others;
+    // tracks keep the order the files were given in, whichever decodes first.
+    this.#importOrder.set(id, order);
+    const at = this.session.tracks.findIndex((t) => (this.#importOrder.get(t.id) ?? -1) > order);
+    if (at < 0) this.session.tracks.push(meta);
+    else this.session.tracks.splice(at, 0, meta);
     this.session.mix.tracks[id] = defaultTrackSettings();
     this.#lastMixJson = JSON.stringify(this.session.mix);
     try {
@@ -394,6 +410,11 @@ export class Studio {
     } catch (e) {
       if (!isAbortError(e)) this.#report(e, 'Rendering the mix');
     }
+  }
+
+  /** Saves soon (debounced): for settings owned by other state classes, e.g. mastering. */
+  requestSave(): void {
+    this.#scheduleSave();
   }
 
   #scheduleSave(): void {
