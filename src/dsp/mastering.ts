@@ -59,9 +59,14 @@ export function toneMix(left: Float32Array, right: Float32Array, sampleRate: num
   return { left: l, right: r, nonFinite };
 }
 
+// Between two samples a band-limited signal rarely rises more than ~3.5 dB above its four nearest
+// samples; where even that cannot reach the threshold, the exact interpolation is skipped. The
+// shortcut is guarded: masterMix measures the result exactly and lowers the ceiling if it was wrong.
+const NEAR_PEAK_BOUND = 1.5;
+
 /**
  * Per-sample true-peak envelope: the largest |value| of the oversampled signal in [n, n+1),
- * over both channels. Exact interpolation is skipped where even the bound stays below `floor`.
+ * over both channels, computed exactly wherever it could exceed `floor`.
  */
 export function truePeakEnvelope(left: Float32Array, right: Float32Array, sampleRate: number, floor: number): Float32Array {
   const n = left.length;
@@ -70,42 +75,50 @@ export function truePeakEnvelope(left: Float32Array, right: Float32Array, sample
   const T = TRUE_PEAK_TAPS_PER_PHASE;
   const half = T / 2;
   const taps = truePeakInterpolatorTaps(factor, T);
-  const phases = factor - 1;
-  let bound = 1;
-  for (let p = 0; p < phases; p++) {
-    let l1 = 0;
-    for (let k = 0; k < T; k++) l1 += Math.abs(taps[p * T + k]);
-    bound = Math.max(bound, l1);
-  }
+  // Zero-padded copy: the interpolation around sample c reads padded[c … c+T-1].
+  const padded = new Float32Array(n + T);
   for (const ch of [left, right]) {
-    for (let c = 0; c < n; c++) {
-      const lo = c - half + 1;
-      const hi = c + half;
-      let local = 0;
-      // Cheap bound first: most samples of a mix can never reach the limiter threshold.
-      for (let i = lo < 0 ? 0 : lo; i <= hi && i < n; i++) {
-        const a = ch[i] < 0 ? -ch[i] : ch[i];
-        if (a > local) local = a;
-      }
-      let peak = ch[c] < 0 ? -ch[c] : ch[c];
-      if (local * bound > floor && phases > 0) {
-        for (let p = 0; p < phases; p++) {
-          let acc = 0;
-          const off = p * T;
-          for (let k = 0; k < T; k++) {
-            const i = lo + k;
-            if (i >= 0 && i < n) acc += taps[off + k] * ch[i];
-          }
-          if (acc < 0) acc = -acc;
-          if (acc > peak) peak = acc;
-        }
-      } else if (phases > 0) {
-        peak = Math.max(peak, local * bound);
-      }
-      if (peak > env[c]) env[c] = peak;
-    }
+    padded.set(ch, half - 1);
+    envelopeOfChannel(padded, n, taps, T, factor - 1, floor / NEAR_PEAK_BOUND, env);
+    padded.fill(0);
   }
   return dilate(env, half);
+}
+
+function envelopeOfChannel(padded: Float32Array, n: number, taps: Float64Array, T: number, phases: number, nearFloor: number, env: Float32Array): void {
+  const half = T / 2;
+  for (let c = 0; c < n; c++) {
+    // Samples c-1 … c+2 in padded coordinates.
+    const i = c + half - 1;
+    const near = Math.max(Math.abs(padded[i - 1] ?? 0), Math.abs(padded[i]), Math.abs(padded[i + 1]), Math.abs(padded[i + 2] ?? 0));
+    let peak = Math.abs(padded[i]);
+    if (phases > 0 && near <= nearFloor) {
+      peak = near * NEAR_PEAK_BOUND;
+    } else if (phases === 3) {
+      let a1 = 0;
+      let a2 = 0;
+      let a3 = 0;
+      for (let k = 0; k < T; k++) {
+        const x = padded[c + k];
+        a1 += taps[k] * x;
+        a2 += taps[T + k] * x;
+        a3 += taps[2 * T + k] * x;
+      }
+      if (a1 < 0) a1 = -a1;
+      if (a2 < 0) a2 = -a2;
+      if (a3 < 0) a3 = -a3;
+      if (a1 > peak) peak = a1;
+      if (a2 > peak) peak = a2;
+      if (a3 > peak) peak = a3;
+    } else {
+      for (let p = 0; p < phases; p++) {
+        let acc = 0;
+        for (let k = 0; k < T; k++) acc += taps[p * T + k] * padded[c + k];
+        peak = Math.max(peak, Math.abs(acc));
+      }
+    }
+    if (peak > env[c]) env[c] = peak;
+  }
 }
 
 /** Sliding maximum over ±radius: an output sample interpolates its neighbours, so their gain must already be down too. */
@@ -217,8 +230,8 @@ export function masterMix(left: Float32Array, right: Float32Array, sampleRate: n
     gainCapped = true;
   }
   progress(0.4, 'true-peak analysis');
-  // Below this level no gain we might try can reach the ceiling, so exact interpolation is skipped.
-  const floor = ceiling / dbToGain(Math.min(gainDb + 6, s.maxGainDb + 6));
+  // Below this level no gain the loop is likely to try reaches the ceiling (it is re-checked exactly).
+  const floor = ceiling / dbToGain(Math.min(gainDb + 2, s.maxGainDb));
   const env = truePeakEnvelope(toned.left, toned.right, sampleRate, floor);
   checkAbort(opts.signal);
 

@@ -27,6 +27,7 @@ export interface StageTimings {
 
 const LUFS_TOLERANCE = 0.5;
 const MAX_ENCODE_ATTEMPTS = 4;
+const LOSSY_FIRST_PASS_HEADROOM_DB = 0.3;
 
 export class MasteringDesk {
   settings = $state<MasteringSettings>(defaultMasteringSettings());
@@ -187,7 +188,9 @@ export class MasteringDesk {
       t.render_s = (performance.now() - t0) / 1000;
       const target = this.settings.targetLufs;
       const ceiling = this.settings.ceilingDbtp;
-      let extraHeadroomDb = 0;
+      // Lossy encoders add inter-sample overs (typically 0.1–0.4 dB at 320k); starting with that
+      // headroom usually saves a second master + encode pass. The file is still verified below.
+      let extraHeadroomDb = info.lossless ? 0 : LOSSY_FIRST_PASS_HEADROOM_DB;
       let gainTrimDb = 0;
       let bytes: Uint8Array | null = null;
       let check: LoudnessReport | null = null;
