@@ -14,7 +14,7 @@ const BLOCK = 4096;
 // The limiter aims a little under the ceiling: its smooth gain changes add tiny inter-sample overs.
 const INTERNAL_MARGIN_DB = 0.1;
 const LOUDNESS_TOLERANCE_LU = 0.05;
-const MAX_GAIN_ITERATIONS = 5;
+const MAX_ITERATIONS = 16;
 
 export interface MasterOptions {
   signal?: { readonly aborted: boolean };
@@ -231,18 +231,26 @@ export function masterMix(left: Float32Array, right: Float32Array, sampleRate: n
   }
   progress(0.4, 'true-peak analysis');
   // Below this level no gain the loop is likely to try reaches the ceiling (it is re-checked exactly).
-  const floor = ceiling / dbToGain(Math.min(gainDb + 2, s.maxGainDb));
-  const env = truePeakEnvelope(toned.left, toned.right, sampleRate, floor);
+  let limiterCeiling = ceiling;
+  let envFloor = ceiling / dbToGain(Math.min(gainDb + 2, s.maxGainDb));
+  let env = truePeakEnvelope(toned.left, toned.right, sampleRate, envFloor);
   checkAbort(opts.signal);
+  const limit = () => {
+    // The envelope is exact only above its floor; if the gain climbed past it, recompute.
+    if (limiterCeiling / dbToGain(gainDb) < envFloor) {
+      envFloor = limiterCeiling / dbToGain(Math.min(gainDb + 2, s.maxGainDb));
+      env = truePeakEnvelope(toned.left, toned.right, sampleRate, envFloor);
+    }
+    return limitWithEnvelope(toned.left, toned.right, env, dbToGain(gainDb), limiterCeiling, sampleRate);
+  };
 
   // Alternate cheap loudness fixes with true-peak checks until both hold: heavy limiting can
   // leave inter-sample overs above the margin, so the limiter's own ceiling moves down by the excess.
-  let limiterCeiling = ceiling;
-  let out = limitWithEnvelope(toned.left, toned.right, env, dbToGain(gainDb), limiterCeiling, sampleRate);
+  let out = limit();
   let output: LoudnessReport | null = null;
-  for (let it = 0; it < MAX_GAIN_ITERATIONS * 2; it++) {
+  for (let it = 0; it < MAX_ITERATIONS; it++) {
     checkAbort(opts.signal);
-    progress(Math.min(0.9, 0.5 + 0.05 * it), 'limit');
+    progress(Math.min(0.9, 0.5 + 0.03 * it), 'limit');
     const outputLufs = integratedLoudness([out.left, out.right], sampleRate);
     const miss = s.targetLufs + (opts.gainTrimDb ?? 0) - outputLufs;
     if (Math.abs(miss) > LOUDNESS_TOLERANCE_LU && !gainCapped) {
@@ -256,7 +264,7 @@ export function masterMix(left: Float32Array, right: Float32Array, sampleRate: n
       limiterCeiling *= dbToGain(-(over + 0.02));
       output = null;
     }
-    out = limitWithEnvelope(toned.left, toned.right, env, dbToGain(gainDb), limiterCeiling, sampleRate);
+    out = limit();
   }
   output ??= measureLoudness([out.left, out.right], sampleRate);
   if (gainCapped && !warnings.some((w) => w.includes('capped'))) {
