@@ -19,6 +19,8 @@ export interface WorkerKindSpec {
   create: () => Worker;
   /** Workers of this kind that may run at once; 2 cores here, so rarely more than 2. */
   concurrency: number;
+  /** Idle time before the worker is shut down; longer for workers with an expensive start (ffmpeg.wasm). */
+  idleMs?: number;
 }
 
 interface Slot {
@@ -176,7 +178,7 @@ export class JobSystem {
     clearTimeout(slot.idleTimer);
     slot.idleTimer = setTimeout(() => {
       if (!slot.busy) this.#kill(slot);
-    }, IDLE_SHUTDOWN_MS);
+    }, this.#specs[kind].idleMs ?? IDLE_SHUTDOWN_MS);
     this.#waiting.get(kind)?.shift()?.();
   }
 
