@@ -13,11 +13,10 @@ export function createJobSystem(): JobSystem {
       concurrency: 2,
       create: () => new Worker(new URL('../../workers/render/index.ts', import.meta.url), { type: 'module', name: 'render' }),
     },
-    // One encode at a time: each holds the master twice over (planar and interleaved) plus the core's heap.
-    // Kept for two minutes: a master and its verification take longer than the default idle time,
-    // and restarting means recompiling the 32 MB ffmpeg core.
+    // Two, so an MP3 encodes its halves on both cores. Kept for two minutes: a master and its
+    // verification take longer than the default idle time, and a restart recompiles the 32 MB core.
     export: {
-      concurrency: 1,
+      concurrency: 2,
       idleMs: 120_000,
       create: () => new Worker(new URL('../../workers/export/index.ts', import.meta.url), { type: 'module', name: 'export' }),
     },

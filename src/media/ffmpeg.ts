@@ -206,7 +206,8 @@ export async function decodeToPcm(
 
 const ENCODER_ARGS: Record<ExportFormat, string[]> = {
   // CBR: -b:a alone keeps libmp3lame in CBR (-q:a would switch it to VBR); ID3v2.3 is what most players read.
-  mp3: ['-c:a', 'libmp3lame', '-b:a', '320k', '-id3v2_version', '3', '-f', 'mp3'],
+  // No bit reservoir: every frame stands alone, so halves encoded in parallel splice cleanly (mp3-splice.ts).
+  mp3: ['-c:a', 'libmp3lame', '-b:a', '320k', '-reservoir', '0', '-id3v2_version', '3', '-f', 'mp3'],
   // The muxer writes title/artist as a RIFF LIST/INFO chunk (INAM, IART).
   wav: ['-c:a', 'pcm_s24le', '-f', 'wav'],
   // flac has no packed 24-bit sample format: s32 carries 24 significant bits, stored as 24 in STREAMINFO.

@@ -1,10 +1,11 @@
 // Mastering and export: preview the master, A/B it loudness-matched, export and verify the file itself.
-import type { Remote } from 'comlink';
+import { transfer, type Remote } from 'comlink';
 import type { Studio } from './studio.svelte';
 import { AbPlayer, loudnessMatchGains } from '../bridge/ab-player';
 import { defaultMasteringSettings, MASTERING_PRESETS, type LoudnessReport, type MasteringPresetId, type MasteringReport, type MasteringSettings } from '../shared/mastering';
-import { EXPORT_FORMATS, type ExportFormat } from '../shared/export';
-import type { ExportWorkerApi, MasterResult, RenderResult, RenderWorkerApi } from '../shared/workers';
+import { EXPORT_FORMATS, type ExportFormat, type ExportTags } from '../shared/export';
+import { MP3_FRAME_SAMPLES, spliceMp3 } from '../media/mp3-splice';
+import type { EncodedExport, ExportWorkerApi, MasterResult, RenderResult, RenderWorkerApi } from '../shared/workers';
 import { deleteExport, listExports, saveExport } from '../storage/exports';
 import type { ExportRecord } from '../storage/schema';
 import { isAbortError } from '../shared/errors';
@@ -28,6 +29,10 @@ export interface StageTimings {
 const LUFS_TOLERANCE = 0.5;
 const MAX_ENCODE_ATTEMPTS = 4;
 const LOSSY_FIRST_PASS_HEADROOM_DB = 0.3;
+// Below this an MP3 encodes whole: two ffmpeg starts would cost more than they save.
+const SPLIT_MP3_MIN_SECONDS = 20;
+// Frames each half encodes past the seam, so both encoders' analysis is settled where the halves meet.
+const SPLIT_OVERLAP_FRAMES = 8;
 
 export class MasteringDesk {
   settings = $state<MasteringSettings>(defaultMasteringSettings());
@@ -203,13 +208,7 @@ export class MasteringDesk {
         t.master_s += (performance.now() - t0) / 1000;
         t0 = performance.now();
         const m = mastered;
-        const encoded = await this.#studio.jobSystem.run<ExportWorkerApi, { bytes: Uint8Array; mime: string; ext: string }>({
-          kind: 'export',
-          label: `Encode ${info.label}`,
-          signal: ctrl.signal,
-          task: (api, onProgress) =>
-            api.encode({ left: m.left.slice(), right: m.right.slice(), sampleRate: mix.sampleRate, format, tags: { title: this.title || session.name, artist: this.artist || undefined } }, onProgress),
-        });
+        const encoded = await this.#encode(m.left, m.right, mix.sampleRate, format, { title: this.title || session.name, artist: this.artist || undefined }, ctrl.signal);
         bytes = encoded.bytes;
         t.encode_s += (performance.now() - t0) / 1000;
         t0 = performance.now();
@@ -246,6 +245,32 @@ export class MasteringDesk {
     } finally {
       this.#end(ctrl);
     }
+  }
+
+  /**
+   * Encodes the master. An MP3 of more than a few seconds is encoded as two overlapping halves on
+   * both cores and spliced frame-exactly (see mp3-splice.ts); other formats are fast enough whole.
+   */
+  async #encode(left: Float32Array, right: Float32Array, sampleRate: number, format: ExportFormat, tags: ExportTags, signal: AbortSignal): Promise<EncodedExport> {
+    const info = EXPORT_FORMATS[format];
+    const job = (l: Float32Array, r: Float32Array, t: ExportTags, label: string) =>
+      this.#studio.jobSystem.run<ExportWorkerApi, EncodedExport>({
+        kind: 'export',
+        label,
+        signal,
+        task: (api, onProgress) => api.encode(transfer({ left: l, right: r, sampleRate, format, tags: t }, [l.buffer, r.buffer]), onProgress),
+      });
+    const n = left.length;
+    if (format !== 'mp3' || n < SPLIT_MP3_MIN_SECONDS * sampleRate) return job(left.slice(), right.slice(), tags, `Encode ${info.label}`);
+    const splitFrame = Math.ceil(n / 2 / MP3_FRAME_SAMPLES);
+    const split = splitFrame * MP3_FRAME_SAMPLES;
+    const firstEnd = Math.min(n, split + SPLIT_OVERLAP_FRAMES * MP3_FRAME_SAMPLES);
+    const secondStart = split - SPLIT_OVERLAP_FRAMES * MP3_FRAME_SAMPLES;
+    const [a, b] = await Promise.all([
+      job(left.slice(0, firstEnd), right.slice(0, firstEnd), tags, `Encode ${info.label} (first half)`),
+      job(left.slice(secondStart), right.slice(secondStart), {}, `Encode ${info.label} (second half)`),
+    ]);
+    return { bytes: spliceMp3(a.bytes, splitFrame, b.bytes, SPLIT_OVERLAP_FRAMES), mime: a.mime, ext: a.ext };
   }
 
   async #verify(bytes: Uint8Array, fileName: string, sampleRate: number, signal: AbortSignal): Promise<LoudnessReport> {
