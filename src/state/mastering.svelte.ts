@@ -9,6 +9,11 @@ import type { EncodedExport, ExportWorkerApi, MasterResult, RenderResult, Render
 import { deleteExport, listExports, saveExport } from '../storage/exports';
 import type { ExportRecord } from '../storage/schema';
 import { isAbortError } from '../shared/errors';
+import { StorageFullError } from '../storage/quota';
+
+function isStorageFull(e: unknown): boolean {
+  return e instanceof StorageFullError || (e instanceof Error && e.name === 'StorageFullError');
+}
 
 /** What the exported file itself measured after decoding it back. */
 export interface FileCheck {
@@ -47,6 +52,8 @@ export class MasteringDesk {
   title = $state('');
   artist = $state('');
   exports = $state.raw<ExportRecord[]>([]);
+  /** An export that was encoded but could not be stored (storage full): still downloadable. */
+  unsaved = $state.raw<{ name: string; url: string; bytes: number } | null>(null);
   lastTimings = $state.raw<StageTimings | null>(null);
 
   readonly #studio: Studio;
@@ -186,6 +193,8 @@ export class MasteringDesk {
     const format = this.format;
     const info = EXPORT_FORMATS[format];
     const ctrl = this.#begin(`Exporting ${info.label}`);
+    if (this.unsaved) URL.revokeObjectURL(this.unsaved.url);
+    this.unsaved = null;
     const t = { render_s: 0, master_s: 0, encode_s: 0, verify_s: 0 };
     try {
       let t0 = performance.now();
@@ -216,26 +225,38 @@ export class MasteringDesk {
         t.verify_s += (performance.now() - t0) / 1000;
         const over = check.truePeakDb - ceiling;
         const miss = target - check.integratedLufs;
-        if (over <= 0 && (Math.abs(miss) <= LUFS_TOLERANCE || mastered.report.gainCapped)) break;
+        // A silent file has no loudness to correct, and a capped gain is as loud as we will go.
+        const loudnessSettled = !Number.isFinite(miss) || Math.abs(miss) <= LUFS_TOLERANCE || mastered.report.gainCapped;
+        if ((over <= 0 || !Number.isFinite(over)) && loudnessSettled) break;
         // Compensate on the next pass by exactly what the file measured, plus a small margin.
         if (over > 0) extraHeadroomDb += over + 0.05;
-        if (Math.abs(miss) > 0.2 && !mastered.report.gainCapped) gainTrimDb += miss;
+        if (Number.isFinite(miss) && Math.abs(miss) > 0.2 && !mastered.report.gainCapped) gainTrimDb += miss;
       }
-      const withinSpec = !!check && check.truePeakDb <= ceiling && (Math.abs(target - check.integratedLufs) <= LUFS_TOLERANCE || !!mastered?.report.gainCapped);
-      this.fileCheck = { format, lufs: check!.integratedLufs, truePeakDb: check!.truePeakDb, attempts, withinSpec };
-      this.report = mastered!.report;
+      const final = mastered!;
+      const measured = check!;
+      const silent = !Number.isFinite(measured.integratedLufs);
+      const withinSpec = !silent && measured.truePeakDb <= ceiling && (Math.abs(target - measured.integratedLufs) <= LUFS_TOLERANCE || final.report.gainCapped);
+      this.fileCheck = { format, lufs: measured.integratedLufs, truePeakDb: measured.truePeakDb, attempts, withinSpec };
+      this.report = final.report;
       this.lastTimings = t;
-      if (!withinSpec) this.#studio.notify('warning', `The ${info.label} file measured ${check!.integratedLufs.toFixed(1)} LUFS, ${check!.truePeakDb.toFixed(2)} dBTP after ${attempts} passes.`, 'Export');
+      for (const w of final.report.warnings) this.#studio.notify('warning', w, 'Mastering');
+      if (!withinSpec && !silent && !final.report.gainCapped) {
+        this.#studio.notify('warning', `The ${info.label} file measured ${measured.integratedLufs.toFixed(1)} LUFS, ${measured.truePeakDb.toFixed(2)} dBTP after ${attempts} passes.`, 'Export');
+      }
       const name = `${(this.title || session.name).replace(/[\\/:*?"<>|]+/g, '_')}.${info.ext}`;
-      const rec = await saveExport({
-        sessionId: session.id,
-        name,
-        format,
-        mime: info.mime,
-        blob: new Blob([bytes! as Uint8Array<ArrayBuffer>], { type: info.mime }),
-        lufs: check!.integratedLufs,
-        truePeakDb: check!.truePeakDb,
-      });
+      const blob = new Blob([bytes! as Uint8Array<ArrayBuffer>], { type: info.mime });
+      let rec: ExportRecord;
+      try {
+        rec = await saveExport({ sessionId: session.id, name, format, mime: info.mime, blob, lufs: measured.integratedLufs, truePeakDb: measured.truePeakDb });
+      } catch (e) {
+        if (!isStorageFull(e)) throw e;
+        // The file exists, only storing it failed: offer it for download and show what uses the space.
+        this.unsaved = { name, url: URL.createObjectURL(blob), bytes: blob.size };
+        this.#studio.notify('error', `${name} (${(blob.size / 1e6).toFixed(1)} MB) was not stored: browser storage is full. Download it now below, or free space in Storage.`, name);
+        await this.#studio.openStorageDialog(e instanceof Error ? e.message : String(e));
+        await this.#setupAb(mix, final);
+        return null;
+      }
       await this.refreshExports();
       await this.#setupAb(mix, mastered!);
       return rec;

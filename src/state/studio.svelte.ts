@@ -442,12 +442,15 @@ export class Studio {
     try {
       return await write();
     } catch (e) {
-      if (e instanceof StorageFullError || (e instanceof Error && e.name === 'StorageFullError')) {
-        const usage = await storageUsage().catch(() => null);
-        this.storageProblem = { message: e.message, items: usage?.items ?? [], usage: usage?.usage, quota: usage?.quota };
-      }
+      if (e instanceof StorageFullError || (e instanceof Error && e.name === 'StorageFullError')) await this.openStorageDialog(e.message);
       throw e;
     }
+  }
+
+  /** Shows what uses the space, with delete buttons, after a write hit the quota. */
+  async openStorageDialog(message: string): Promise<void> {
+    const usage = await storageUsage().catch(() => null);
+    this.storageProblem = { message, items: usage?.items ?? [], usage: usage?.usage, quota: usage?.quota };
   }
 
   async refreshStorageUsage(): Promise<void> {
