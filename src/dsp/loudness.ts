@@ -1,23 +1,10 @@
 // Programme loudness per ITU-R BS.1770-4 / EBU R128 (Tech 3341 meters, Tech 3342 loudness range).
 import { CancelledError } from '../shared/errors';
+import type { LoudnessReport } from '../shared/mastering';
 import { KWeightingFilter, loudnessFromMeanSquare, LOUDNESS_OFFSET_DB } from './k-weighting';
 import { amplitudeToDb, samplePeak, TruePeakDetector } from './true-peak';
 
-export interface LoudnessReport {
-  /** Gated programme loudness (BS.1770-4); -Infinity when nothing passes the gates. */
-  integratedLufs: number;
-  /** EBU Tech 3342 loudness range; 0 when fewer than two gated short-term values differ. */
-  loudnessRangeLu: number;
-  maxMomentaryLufs: number;
-  maxShortTermLufs: number;
-  /** Momentary (400 ms) loudness ending at each 100 ms boundary; index i ends at (i + 1) × 100 ms. */
-  momentary: Float32Array;
-  /** Short-term (3 s) loudness ending at each 100 ms boundary, indexed like momentary. */
-  shortTerm: Float32Array;
-  /** BS.1770-4 Annex 2 true peak over all channels, dBTP. */
-  truePeakDb: number;
-  samplePeakDb: number;
-}
+export type { LoudnessReport };
 
 export interface LoudnessOptions {
   /** An AbortSignal; typed structurally because src/dsp compiles without the DOM lib. */

@@ -40,13 +40,17 @@ export function defaultMasteringSettings(preset: MasteringPresetId = 'streaming'
 
 /** Loudness and peak figures of one signal (BS.1770-4 / EBU R128 / Tech 3342). */
 export interface LoudnessReport {
+  /** Gated programme loudness (BS.1770-4); -Infinity when nothing passes the gates. */
   integratedLufs: number;
+  /** EBU Tech 3342 loudness range; 0 when fewer than two gated short-term values differ. */
   loudnessRangeLu: number;
   maxMomentaryLufs: number;
   maxShortTermLufs: number;
-  /** Every 100 ms. */
+  /** Momentary (400 ms) loudness ending at each 100 ms boundary; index i ends at (i + 1) × 100 ms. */
   momentary: Float32Array;
+  /** Short-term (3 s) loudness ending at each 100 ms boundary, indexed like momentary. */
   shortTerm: Float32Array;
+  /** BS.1770-4 Annex 2 true peak over all channels, dBTP. */
   truePeakDb: number;
   samplePeakDb: number;
 }

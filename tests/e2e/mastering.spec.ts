@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locator, Page } from '@playwright/test';
 import { test, expect } from './fixtures';
+import { pcm16Wav } from './wav';
 import { measureLoudness, type LoudnessReport } from '../../src/dsp/loudness';
 // @ts-expect-error plain ESM script without types
 import { FIXTURE_DIR, generateFixtures } from '../fixtures/generate.mjs';
@@ -146,21 +147,8 @@ function writeWav(name: string, seconds: number, sample: (i: number, ch: number)
   for (let i = 0; i < frames; i++) {
     for (let ch = 0; ch < 2; ch++) data.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(sample(i, ch) * 32767))), (2 * i + ch) * 2);
   }
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0);
-  header.writeUInt32LE(36 + data.length, 4);
-  header.write('WAVEfmt ', 8);
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(2, 22);
-  header.writeUInt32LE(RATE, 24);
-  header.writeUInt32LE(RATE * 4, 28);
-  header.writeUInt16LE(4, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36);
-  header.writeUInt32LE(data.length, 40);
   const path = join(workDir(), name);
-  writeFileSync(path, Buffer.concat([header, data]));
+  writeFileSync(path, pcm16Wav(RATE, 2, data));
   return path;
 }
 

@@ -3,6 +3,7 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, expect } from './fixtures';
+import { pcm16Wav } from './wav';
 // @ts-expect-error plain ESM script without types
 import { FIXTURE_DIR, generateFixtures } from '../fixtures/generate.mjs';
 
@@ -13,26 +14,13 @@ test.beforeAll(() => {
 /** A 1 s 440 Hz stereo 16-bit WAV, written by the test itself. */
 function writeToneWav(path: string): void {
   const rate = 44100;
-  const frames = rate;
-  const buf = Buffer.alloc(44 + frames * 4);
-  buf.write('RIFF', 0);
-  buf.writeUInt32LE(36 + frames * 4, 4);
-  buf.write('WAVEfmt ', 8);
-  buf.writeUInt32LE(16, 16);
-  buf.writeUInt16LE(1, 20);
-  buf.writeUInt16LE(2, 22);
-  buf.writeUInt32LE(rate, 24);
-  buf.writeUInt32LE(rate * 4, 28);
-  buf.writeUInt16LE(4, 32);
-  buf.writeUInt16LE(16, 34);
-  buf.write('data', 36);
-  buf.writeUInt32LE(frames * 4, 40);
-  for (let i = 0; i < frames; i++) {
+  const data = Buffer.alloc(rate * 4);
+  for (let i = 0; i < rate; i++) {
     const v = Math.round(0.3 * 32767 * Math.sin((2 * Math.PI * 440 * i) / rate));
-    buf.writeInt16LE(v, 44 + i * 4);
-    buf.writeInt16LE(v, 46 + i * 4);
+    data.writeInt16LE(v, i * 4);
+    data.writeInt16LE(v, i * 4 + 2);
   }
-  writeFileSync(path, buf);
+  writeFileSync(path, pcm16Wav(rate, 2, data));
 }
 
 test('has a web manifest with installable icons', async ({ page, request }) => {

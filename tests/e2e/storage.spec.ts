@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CDPSession, Page } from '@playwright/test';
 import { test, expect } from './fixtures';
+import { pcm16Wav } from './wav';
 // @ts-expect-error plain ESM script without types
 import { FIXTURE_DIR, generateFixtures } from '../fixtures/generate.mjs';
 
@@ -33,21 +34,8 @@ function writeNoiseWav(name: string, seconds: number): string {
     seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
     data.writeInt16LE(((seed >>> 16) & 0x1fff) - 0x1000, i * 2);
   }
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0);
-  header.writeUInt32LE(36 + data.length, 4);
-  header.write('WAVEfmt ', 8);
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(2, 22);
-  header.writeUInt32LE(RATE, 24);
-  header.writeUInt32LE(RATE * 4, 28);
-  header.writeUInt16LE(4, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36);
-  header.writeUInt32LE(data.length, 40);
   const path = join(workDir(), name);
-  writeFileSync(path, Buffer.concat([header, data]));
+  writeFileSync(path, pcm16Wav(RATE, 2, data));
   return path;
 }
 
