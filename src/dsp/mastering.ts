@@ -198,19 +198,35 @@ export interface MasteredAudio {
   report: MasteringReport;
 }
 
+/**
+ * What a mastering pass computes before it chooses gain and ceiling. A later pass over the same
+ * mix and tone settings (e.g. with more headroom after an encode) reuses it and only re-limits.
+ */
+export interface MasteringAnalysis {
+  input: LoudnessReport;
+  toned: { left: Float32Array; right: Float32Array; nonFinite: number };
+  tonedLoudness: number;
+  env: Float32Array | null;
+  envFloor: number;
+}
+
+export function analyseForMastering(left: Float32Array, right: Float32Array, sampleRate: number, s: MasteringSettings): MasteringAnalysis {
+  const input = measureLoudness([left, right], sampleRate);
+  const toned = toneMix(left, right, sampleRate, s);
+  const tonedLoudness = integratedLoudness([toned.left, toned.right], sampleRate);
+  return { input, toned, tonedLoudness, env: null, envFloor: Infinity };
+}
+
 /** The whole mastering chain for a rendered stereo mix. */
-export function masterMix(left: Float32Array, right: Float32Array, sampleRate: number, s: MasteringSettings, opts: MasterOptions = {}): MasteredAudio {
+export function masterMix(left: Float32Array, right: Float32Array, sampleRate: number, s: MasteringSettings, opts: MasterOptions & { analysis?: MasteringAnalysis } = {}): MasteredAudio {
   const progress = opts.onProgress ?? (() => {});
   const warnings: string[] = [];
-  const input = measureLoudness([left, right], sampleRate);
+  progress(0.1, 'analyse');
+  const analysis = opts.analysis ?? analyseForMastering(left, right, sampleRate, s);
+  const { input, toned, tonedLoudness } = analysis;
   checkAbort(opts.signal);
-  progress(0.1, 'tone');
-  const toned = toneMix(left, right, sampleRate, s);
   if (toned.nonFinite > 0) warnings.push(`${toned.nonFinite} NaN/Infinity samples in the mix were replaced with silence.`);
   if (input.samplePeakDb >= -0.01) warnings.push('The mix reaches full scale (0 dBFS): it may already be clipped before mastering.');
-  checkAbort(opts.signal);
-  progress(0.3, 'measure');
-  const tonedLoudness = integratedLoudness([toned.left, toned.right], sampleRate);
   const ceilingDb = s.ceilingDbtp - (opts.extraHeadroomDb ?? 0);
   const ceiling = dbToGain(ceilingDb - INTERNAL_MARGIN_DB);
 
@@ -232,16 +248,13 @@ export function masterMix(left: Float32Array, right: Float32Array, sampleRate: n
   progress(0.4, 'true-peak analysis');
   // Below this level no gain the loop is likely to try reaches the ceiling (it is re-checked exactly).
   let limiterCeiling = ceiling;
-  let envFloor = ceiling / dbToGain(Math.min(gainDb + 2, s.maxGainDb));
-  let env = truePeakEnvelope(toned.left, toned.right, sampleRate, envFloor);
-  checkAbort(opts.signal);
   const limit = () => {
-    // The envelope is exact only above its floor; if the gain climbed past it, recompute.
-    if (limiterCeiling / dbToGain(gainDb) < envFloor) {
-      envFloor = limiterCeiling / dbToGain(Math.min(gainDb + 2, s.maxGainDb));
-      env = truePeakEnvelope(toned.left, toned.right, sampleRate, envFloor);
+    // The envelope is exact only above its floor; (re)compute it when the gain climbed past it.
+    if (!analysis.env || limiterCeiling / dbToGain(gainDb) < analysis.envFloor) {
+      analysis.envFloor = limiterCeiling / dbToGain(Math.min(gainDb + 2, s.maxGainDb));
+      analysis.env = truePeakEnvelope(toned.left, toned.right, sampleRate, analysis.envFloor);
     }
-    return limitWithEnvelope(toned.left, toned.right, env, dbToGain(gainDb), limiterCeiling, sampleRate);
+    return limitWithEnvelope(toned.left, toned.right, analysis.env, dbToGain(gainDb), limiterCeiling, sampleRate);
   };
 
   // Alternate cheap loudness fixes with true-peak checks until both hold: heavy limiting can

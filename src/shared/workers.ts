@@ -65,6 +65,12 @@ export interface MasterRequest {
   right: Float32Array;
   sampleRate: number;
   settings: MasteringSettings;
+  /** More headroom under the ceiling than the settings ask, e.g. after an encode measured over it. */
+  extraHeadroomDb?: number;
+  /** Correction of the loudness target, e.g. after the encoded file measured off target. */
+  gainTrimDb?: number;
+  /** Passes with the same key (same mix, same tone settings) reuse the worker's analysis. */
+  analysisKey?: string;
 }
 
 export interface MasterResult {

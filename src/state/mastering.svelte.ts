@@ -22,6 +22,8 @@ export interface FileCheck {
   truePeakDb: number;
   attempts: number;
   withinSpec: boolean;
+  /** What each pass's file measured, and the headroom it was mastered with. */
+  passes: { lufs: number; truePeakDb: number; headroomDb: number }[];
 }
 
 export interface StageTimings {
@@ -33,7 +35,7 @@ export interface StageTimings {
 
 const LUFS_TOLERANCE = 0.5;
 const MAX_ENCODE_ATTEMPTS = 4;
-const LOSSY_FIRST_PASS_HEADROOM_DB = 0.3;
+const LOSSY_FIRST_PASS_HEADROOM_DB = 0.7;
 // Below this an MP3 encodes whole: two ffmpeg starts would cost more than they save.
 const SPLIT_MP3_MIN_SECONDS = 20;
 // Frames each half encodes past the seam, so both encoders' analysis is settled where the halves meet.
@@ -102,7 +104,7 @@ export class MasteringDesk {
     return this.#studio.renderMix({ signal });
   }
 
-  async #master(mix: RenderResult, signal: AbortSignal, extra: { extraHeadroomDb?: number; gainTrimDb?: number } = {}): Promise<MasterResult> {
+  async #master(mix: RenderResult, signal: AbortSignal, extra: { extraHeadroomDb?: number; gainTrimDb?: number; analysisKey?: string } = {}): Promise<MasterResult> {
     const settings = $state.snapshot(this.settings) as MasteringSettings;
     return this.#studio.jobSystem.run<RenderWorkerApi, MasterResult>({
       kind: 'render',
@@ -115,7 +117,10 @@ export class MasteringDesk {
             left: mix.left.slice(),
             right: mix.right.slice(),
             sampleRate: mix.sampleRate,
-            settings: { ...settings, ceilingDbtp: settings.ceilingDbtp - (extra.extraHeadroomDb ?? 0), targetLufs: settings.targetLufs + (extra.gainTrimDb ?? 0) },
+            settings,
+            extraHeadroomDb: extra.extraHeadroomDb,
+            gainTrimDb: extra.gainTrimDb,
+            analysisKey: extra.analysisKey,
           },
           onProgress,
         ),
@@ -202,7 +207,7 @@ export class MasteringDesk {
       t.render_s = (performance.now() - t0) / 1000;
       const target = this.settings.targetLufs;
       const ceiling = this.settings.ceilingDbtp;
-      // Lossy encoders add inter-sample overs (typically 0.1–0.4 dB at 320k); starting with that
+      // Lossy encoders add inter-sample overs (0.1–0.7 dB at 320k on full-band, heavily limited material); starting with that
       // headroom usually saves a second master + encode pass. The file is still verified below.
       let extraHeadroomDb = info.lossless ? 0 : LOSSY_FIRST_PASS_HEADROOM_DB;
       let gainTrimDb = 0;
@@ -210,10 +215,12 @@ export class MasteringDesk {
       let check: LoudnessReport | null = null;
       let mastered: MasterResult | null = null;
       let attempts = 0;
+      const passes: FileCheck['passes'] = [];
+      const analysisKey = crypto.randomUUID();
       for (; attempts < MAX_ENCODE_ATTEMPTS; ) {
         attempts++;
         t0 = performance.now();
-        mastered = await this.#master(mix, ctrl.signal, { extraHeadroomDb, gainTrimDb });
+        mastered = await this.#master(mix, ctrl.signal, { extraHeadroomDb, gainTrimDb, analysisKey });
         t.master_s += (performance.now() - t0) / 1000;
         t0 = performance.now();
         const m = mastered;
@@ -223,20 +230,21 @@ export class MasteringDesk {
         t0 = performance.now();
         check = await this.#verify(bytes, `${session.name}.${info.ext}`, mix.sampleRate, ctrl.signal);
         t.verify_s += (performance.now() - t0) / 1000;
+        passes.push({ lufs: check.integratedLufs, truePeakDb: check.truePeakDb, headroomDb: extraHeadroomDb });
         const over = check.truePeakDb - ceiling;
         const miss = target - check.integratedLufs;
         // A silent file has no loudness to correct, and a capped gain is as loud as we will go.
         const loudnessSettled = !Number.isFinite(miss) || Math.abs(miss) <= LUFS_TOLERANCE || mastered.report.gainCapped;
         if ((over <= 0 || !Number.isFinite(over)) && loudnessSettled) break;
-        // Compensate on the next pass by exactly what the file measured, plus a small margin.
-        if (over > 0) extraHeadroomDb += over + 0.05;
+        // The encoder's overshoot grows with the limiting, so give the next pass all of it plus a margin.
+        if (over > 0) extraHeadroomDb += 2 * over + 0.05;
         if (Number.isFinite(miss) && Math.abs(miss) > 0.2 && !mastered.report.gainCapped) gainTrimDb += miss;
       }
       const final = mastered!;
       const measured = check!;
       const silent = !Number.isFinite(measured.integratedLufs);
       const withinSpec = !silent && measured.truePeakDb <= ceiling && (Math.abs(target - measured.integratedLufs) <= LUFS_TOLERANCE || final.report.gainCapped);
-      this.fileCheck = { format, lufs: measured.integratedLufs, truePeakDb: measured.truePeakDb, attempts, withinSpec };
+      this.fileCheck = { format, lufs: measured.integratedLufs, truePeakDb: measured.truePeakDb, attempts, withinSpec, passes };
       this.report = final.report;
       this.lastTimings = t;
       for (const w of final.report.warnings) this.#studio.notify('warning', w, 'Mastering');

@@ -1,8 +1,11 @@
 import * as Comlink from 'comlink';
 import { renderMasterBus, renderMix } from './render-mix';
-import { masterMix } from '../../src/dsp/mastering';
+import { analyseForMastering, masterMix, type MasteringAnalysis } from '../../src/dsp/mastering';
 import { measureLoudness } from '../../src/dsp/loudness';
 import type { RenderWorkerApi } from '../../src/shared/workers';
+
+// The last mastering analysis: an export's second pass (more headroom) only re-limits.
+let cached: { key: string; analysis: MasteringAnalysis } | null = null;
 
 const api: RenderWorkerApi = {
   async renderMix(req, onProgress) {
@@ -14,7 +17,15 @@ const api: RenderWorkerApi = {
     return Comlink.transfer(result, [result.left.buffer, result.right.buffer, result.peaks.buffer]);
   },
   async master(req, onProgress) {
-    const out = masterMix(req.left, req.right, req.sampleRate, req.settings, { onProgress: (fraction, stage) => void onProgress({ fraction, stage }) });
+    if (!req.analysisKey || cached?.key !== req.analysisKey) {
+      cached = req.analysisKey ? { key: req.analysisKey, analysis: analyseForMastering(req.left, req.right, req.sampleRate, req.settings) } : null;
+    }
+    const out = masterMix(req.left, req.right, req.sampleRate, req.settings, {
+      extraHeadroomDb: req.extraHeadroomDb,
+      gainTrimDb: req.gainTrimDb,
+      analysis: cached?.analysis,
+      onProgress: (fraction, stage) => void onProgress({ fraction, stage }),
+    });
     return Comlink.transfer(out, [out.left.buffer, out.right.buffer]);
   },
   async measure(left, right, sampleRate) {
