@@ -4,7 +4,8 @@ import { generateSW } from 'workbox-build';
 
 const { count, size, warnings } = await generateSW({
   globDirectory: 'dist',
-  globPatterns: ['**/*.{html,js,css,wasm,webmanifest,svg,png,json,wav,onnx}'],
+  // Only the demo's audio: anything else in dist (e.g. the benchmark's stems) stays out of the cache.
+  globPatterns: ['**/*.{html,js,mjs,css,wasm,webmanifest,svg,png,json,onnx}', 'demo/*.wav'],
   globIgnores: ['**/*.map', 'sw.js', 'workbox-*.js'],
   swDest: 'dist/sw.js',
   // ffmpeg-core.wasm is ~32 MB.
@@ -17,5 +18,7 @@ const { count, size, warnings } = await generateSW({
   // Hashed file names already bust caches; don't add a revision query to them.
   dontCacheBustURLsMatching: /-[\w-]{8,}\.\w+$/,
 });
-for (const w of warnings) console.warn(`build-sw: ${w}`);
+for (const w of warnings) console.error(`build-sw: ${w}`);
+// A file left out of the precache (e.g. over the size limit) would break offline use: fail the build.
+if (warnings.length) process.exit(1);
 console.log(`build-sw: precaching ${count} files, ${(size / 1e6).toFixed(1)} MB`);
