@@ -13,6 +13,11 @@ export function createJobSystem(): JobSystem {
       concurrency: 2,
       create: () => new Worker(new URL('../../workers/render/index.ts', import.meta.url), { type: 'module', name: 'render' }),
     },
+    // One: auto-mix analyses a session's tracks in sequence, leaving the other core to the UI and playback.
+    analysis: {
+      concurrency: 1,
+      create: () => new Worker(new URL('../../workers/analysis/index.ts', import.meta.url), { type: 'module', name: 'analysis' }),
+    },
     // Two, so an MP3 encodes its halves on both cores. Kept for two minutes: a master and its
     // verification take longer than the default idle time, and a restart recompiles the 32 MB core.
     export: {

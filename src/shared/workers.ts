@@ -3,6 +3,7 @@ import type { MixSettings } from './mix';
 import type { ProgressCallback } from './jobs';
 import type { LoudnessReport, MasteringReport, MasteringSettings } from './mastering';
 import type { ExportFormat, ExportTags } from './export';
+import type { TrackFeatures } from './features';
 
 export interface DecodedAudio {
   /** Planar channels at the requested rate (1 or 2 channels). */
@@ -110,4 +111,9 @@ export interface ExportWorkerApi {
   encode(req: ExportEncodeRequest, onProgress: ProgressCallback): Promise<EncodedExport>;
   /** Decodes an encoded export back to stereo at sampleRate, so loudness and true peak are measured on the file itself. */
   decodeFile(bytes: Uint8Array, fileName: string, sampleRate: number, onProgress: ProgressCallback): Promise<{ left: Float32Array; right: Float32Array }>;
+}
+
+export interface AnalysisWorkerApi {
+  /** Features of each track (keyed by track id), read from IndexedDB; throws when a track has no stored audio. */
+  analyseTracks(req: { sessionId: string; trackIds: string[] }, onProgress: ProgressCallback): Promise<Record<string, TrackFeatures>>;
 }

@@ -1,0 +1,445 @@
+// Per-track analysis for auto-mix: loudness, dynamics, spectrum, stereo image and activity of one
+// track alone, the TrackFeatures every mixing model reads (src/shared/features.ts).
+//
+// What each field means here (units, windows):
+// - integratedLufs: BS.1770-4 gated loudness of the track at its own rate (LUFS); -Infinity if nothing passes the −70 LUFS gate.
+// - shortTermP10/P50/P95: percentiles (nearest rank) of 3 s short-term loudness centred on each active 100 ms block (LUFS).
+// - peakDb: sample peak of the whole track over all channels (dBFS).
+// - crestDb: sample peak over RMS of all channels' samples in active blocks (dB; a sine gives 3.01).
+// - spectralCentroidHz: magnitude-weighted centroid of each active STFT frame, averaged over those frames (Hz).
+// - spectralTiltDbPerOctave: least-squares slope of the mean power spectrum of active frames (dB) against log2 f over 50 Hz–8 kHz, bins weighted 1/f so each octave counts equally; white noise ≈ 0, pink ≈ −3.
+// - bandEnergiesDb: power of the mean active spectrum per FEATURE_BANDS_HZ band over its total power (dB, floored at −120); the analysis rate is 22.05 kHz, so the top band stops at 11.025 kHz.
+// - stereoWidth: side/mid energy ratio, S = (L−R)/2 over M = (L+R)/2, on active blocks (0 for mono, capped at 100 when M vanishes).
+// - stereoCorrelation: Σ L·R / √(Σ L² · Σ R²) on active blocks (1 for mono or silence, 0 when only one side plays).
+// - activity: fraction of 100 ms blocks active, a block being active when the 400 ms momentary loudness centred on it is above −50 LUFS.
+// - melMeanDb: mean over active frames of the log-mel spectrum (src/dsp/mel.ts, dB floored at −120).
+//
+// When no block is active but the track is not digitally silent, the "active" statistics use the
+// whole track. A silent track gives finite defaults (LUFS percentiles −70, peak −120 dB, crest 0,
+// centroid 0, tilt 0, bands and mel −120 dB, width 0, correlation 1, activity 0) and only
+// integratedLufs = -Infinity, as BS.1770 defines it.
+//
+// Speed: loudness runs on the original channels; the spectral part runs on the mono downmix
+// resampled to SPECTROGRAM.sampleRate, streamed frame by frame.
+import { CancelledError } from '../shared/errors';
+import { FEATURE_BANDS_HZ, SPECTROGRAM, type TrackFeatures } from '../shared/features';
+import { KWeightingFilter, loudnessFromMeanSquare, LOUDNESS_OFFSET_DB } from './k-weighting';
+import { channelWeightsFor } from './loudness';
+import { applyMelFrame, melFilterbank, MEL_FLOOR_DB, powerToDb } from './mel';
+import { resample } from './resample';
+import { forEachPowerFrame } from './stft';
+
+/** Bump when any feature's definition changes: cached features of older versions are recomputed. */
+export const TRACK_FEATURES_VERSION = 1;
+
+/** Momentary loudness above which a 100 ms block counts as the track playing. */
+export const ACTIVE_MOMENTARY_LUFS = -50;
+/** Finite stand-ins for the log of silence. */
+export const SILENT_LUFS = -70;
+export const SILENT_DB = -120;
+const SILENT_POWER = Math.pow(10, SILENT_DB / 10);
+const MAX_STEREO_WIDTH = 100;
+const TILT_LOW_HZ = 50;
+/** Below the passband edges of the half-band (~9.8 kHz) and resample() (10.4 kHz), so no roll-off bends the fit. */
+const TILT_HIGH_HZ = 8_000;
+
+const BLOCKS_PER_SECOND = 10;
+const MOMENTARY_BLOCKS = 4;
+const SHORT_TERM_BLOCKS = 30;
+const ABSOLUTE_GATE_LUFS = -70;
+const RELATIVE_GATE_LU = -10;
+/** Momentary (4 blocks) and short-term (30 blocks) windows end this many blocks after the block they centre on. */
+const MOMENTARY_CENTRE_LAG = 2;
+const SHORT_TERM_CENTRE_LAG = 15;
+
+export interface AnalyseTrackOptions {
+  /** An AbortSignal; typed structurally because src/dsp compiles without the DOM lib. */
+  signal?: { readonly aborted: boolean };
+  /** Fraction done (0…1) after each stage. */
+  onProgress?: (fraction: number) => void;
+}
+
+/** The features of one track (planar channels, 1 or 2 expected; more are downmixed, the first two give the stereo image). */
+export function analyseTrack(channels: Float32Array[], sampleRate: number, opts: AnalyseTrackOptions = {}): TrackFeatures {
+  if (channels.length === 0) throw new RangeError('A track needs at least one channel');
+  const frames = channels[0].length;
+  if (channels.some((ch) => ch.length !== frames)) throw new RangeError('All channels must have the same length');
+  const { signal, onProgress } = opts;
+  const checkAbort = (): void => {
+    if (signal?.aborted) throw new CancelledError('Track analysis cancelled');
+  };
+  checkAbort();
+
+  const loudness = loudnessSeries(channels, sampleRate, checkAbort);
+  onProgress?.(0.3);
+  const blocks = loudness.momentary.length;
+  const blockStart = (k: number): number => Math.min(frames, Math.round((k * sampleRate) / BLOCKS_PER_SECOND));
+
+  const activeThreshold = powerOfLoudness(ACTIVE_MOMENTARY_LUFS);
+  const active = new Uint8Array(blocks);
+  let activeBlocks = 0;
+  for (let k = 0; k < blocks; k++) {
+    if (loudness.momentary[centredWindow(k, MOMENTARY_CENTRE_LAG, MOMENTARY_BLOCKS, blocks)] > activeThreshold) {
+      active[k] = 1;
+      activeBlocks++;
+    }
+  }
+  // A quiet but audible track is still described, over all of it, rather than by silence defaults.
+  const useAll = activeBlocks === 0;
+  const counts = (k: number): boolean => useAll || active[k] === 1;
+
+  const shortTerm: number[] = [];
+  for (let k = 0; k < blocks; k++) {
+    const power = loudness.shortTerm[centredWindow(k, SHORT_TERM_CENTRE_LAG, SHORT_TERM_BLOCKS, blocks)];
+    if (counts(k) && power > 0) shortTerm.push(power);
+  }
+  // Loudness is monotonic in power, so percentiles are taken on powers and converted after.
+  shortTerm.sort((a, b) => a - b);
+  const percentile = (p: number): number => (shortTerm.length ? loudnessFromMeanSquare(shortTerm[Math.round((shortTerm.length - 1) * p)]) : SILENT_LUFS);
+
+  const level = levelAndImage(channels, blocks, blockStart, counts);
+  checkAbort();
+  onProgress?.(0.4);
+
+  const spectral = spectralFeatures(channels, sampleRate, blocks, counts, signal);
+  onProgress?.(1);
+
+  return {
+    version: TRACK_FEATURES_VERSION,
+    integratedLufs: loudness.integratedLufs,
+    shortTermP10: percentile(0.1),
+    shortTermP50: percentile(0.5),
+    shortTermP95: percentile(0.95),
+    peakDb: level.peak > 0 ? Math.max(SILENT_DB, 20 * Math.log10(level.peak)) : SILENT_DB,
+    crestDb: level.activePeak > 0 && level.activeMeanSquare > 0 ? 20 * Math.log10(level.activePeak) - 10 * Math.log10(level.activeMeanSquare) : 0,
+    spectralCentroidHz: spectral.centroidHz,
+    spectralTiltDbPerOctave: spectral.tiltDbPerOctave,
+    bandEnergiesDb: spectral.bandEnergiesDb,
+    stereoWidth: level.width,
+    stereoCorrelation: level.correlation,
+    activity: blocks > 0 ? activeBlocks / blocks : 0,
+    melMeanDb: spectral.melMeanDb,
+  };
+}
+
+/** Index of the window centred on block k; near the start, the first full window (a meter's warm-up is not the track). */
+function centredWindow(k: number, lag: number, length: number, blocks: number): number {
+  return Math.max(0, Math.min(blocks - 1, Math.max(k + lag, length - 1)));
+}
+
+function powerOfLoudness(lufs: number): number {
+  return Math.pow(10, (lufs - LOUDNESS_OFFSET_DB) / 10);
+}
+
+interface LoudnessSeries {
+  integratedLufs: number;
+  /** Channel-weighted K-weighted mean squares of the 400 ms and 3 s windows ending at each 100 ms block. */
+  momentary: Float64Array;
+  shortTerm: Float64Array;
+}
+
+/**
+ * measureLoudness's integrated loudness and meter series, same hops and gates, without its true
+ * peak: oversampling costs ~20× the K-weighting and features need only the sample peak.
+ */
+function loudnessSeries(channels: Float32Array[], sampleRate: number, checkAbort: () => void): LoudnessSeries {
+  const frames = channels[0].length;
+  const weights = channelWeightsFor(channels.length);
+  const hopStart = (k: number): number => Math.round((k * sampleRate) / BLOCKS_PER_SECOND);
+  let hops = Math.floor((frames * BLOCKS_PER_SECOND) / sampleRate) + 1;
+  while (hops > 0 && hopStart(hops) > frames) hops--;
+  const filters = channels.map(() => new KWeightingFilter(sampleRate));
+  const hopEnergy = new Float64Array(hops);
+  for (let k = 0; k < hops; k++) {
+    if (k % BLOCKS_PER_SECOND === 0) checkAbort();
+    const from = hopStart(k);
+    const n = hopStart(k + 1) - from;
+    let energy = 0;
+    for (let c = 0; c < channels.length; c++) if (weights[c] !== 0) energy += weights[c] * filters[c].sumOfSquares(channels[c], from, n);
+    hopEnergy[k] = energy;
+  }
+  // Before a window has filled, the missing part counts as silence, as on a meter started at 0.
+  const meanSquares = (length: number): Float64Array => {
+    const out = new Float64Array(hops);
+    for (let k = 1; k <= hops; k++) {
+      let energy = 0;
+      for (let j = Math.max(0, k - length); j < k; j++) energy += hopEnergy[j];
+      out[k - 1] = energy / (k >= length ? hopStart(k) - hopStart(k - length) : hopStart(length));
+    }
+    return out;
+  };
+  const momentary = meanSquares(MOMENTARY_BLOCKS);
+  return { integratedLufs: gatedLoudness(momentary.subarray(MOMENTARY_BLOCKS - 1)), momentary, shortTerm: meanSquares(SHORT_TERM_BLOCKS) };
+}
+
+/** BS.1770-4 gating of 400 ms block powers: absolute −70 LUFS, then relative −10 LU. */
+function gatedLoudness(blockPower: Float64Array): number {
+  const gatedMean = (threshold: number): number => {
+    let sum = 0;
+    let count = 0;
+    for (const z of blockPower) {
+      if (z > threshold) {
+        sum += z;
+        count++;
+      }
+    }
+    return count ? sum / count : 0;
+  };
+  const absolute = powerOfLoudness(ABSOLUTE_GATE_LUFS);
+  const ungated = gatedMean(absolute);
+  if (ungated === 0) return -Infinity;
+  const gated = gatedMean(Math.max(absolute, ungated * Math.pow(10, RELATIVE_GATE_LU / 10)));
+  return gated === 0 ? -Infinity : loudnessFromMeanSquare(gated);
+}
+
+interface LevelAndImage {
+  peak: number;
+  activePeak: number;
+  activeMeanSquare: number;
+  width: number;
+  correlation: number;
+}
+
+/** Peaks, RMS and the L/R sums of the stereo image, in one pass over the original channels. */
+function levelAndImage(channels: Float32Array[], blocks: number, blockStart: (k: number) => number, counts: (k: number) => boolean): LevelAndImage {
+  const stereo = channels.length >= 2;
+  const left = channels[0];
+  const right = stereo ? channels[1] : channels[0];
+  let peak = 0;
+  let activePeak = 0;
+  let sumSquares = 0;
+  let activeSamples = 0;
+  let sumLL = 0;
+  let sumRR = 0;
+  let sumLR = 0;
+  for (let k = 0; k < blocks; k++) {
+    const from = blockStart(k);
+    const to = blockStart(k + 1);
+    const inActive = counts(k);
+    for (const ch of channels) {
+      let blockPeak = 0;
+      let blockSquares = 0;
+      for (let i = from; i < to; i++) {
+        const x = ch[i];
+        blockSquares += x * x;
+        const a = Math.abs(x);
+        if (a > blockPeak) blockPeak = a;
+      }
+      if (blockPeak > peak) peak = blockPeak;
+      if (inActive) {
+        if (blockPeak > activePeak) activePeak = blockPeak;
+        sumSquares += blockSquares;
+      }
+    }
+    if (!inActive) continue;
+    activeSamples += (to - from) * channels.length;
+    if (stereo) {
+      for (let i = from; i < to; i++) {
+        const l = left[i];
+        const r = right[i];
+        sumLL += l * l;
+        sumRR += r * r;
+        sumLR += l * r;
+      }
+    }
+  }
+  // Samples after the last whole block (under 100 ms) still count for the peak.
+  for (const ch of channels) {
+    for (let i = blockStart(blocks); i < ch.length; i++) peak = Math.max(peak, Math.abs(ch[i]));
+  }
+
+  let width = 0;
+  let correlation = 1;
+  if (stereo && sumLL + sumRR > 0) {
+    const mid = (sumLL + sumRR + 2 * sumLR) / 4;
+    const side = Math.max(0, (sumLL + sumRR - 2 * sumLR) / 4);
+    width = mid > side / MAX_STEREO_WIDTH ? side / mid : MAX_STEREO_WIDTH;
+    correlation = sumLL > 0 && sumRR > 0 ? Math.max(-1, Math.min(1, sumLR / Math.sqrt(sumLL * sumRR))) : 0;
+  }
+  return { peak, activePeak, activeMeanSquare: activeSamples ? sumSquares / activeSamples : 0, width, correlation };
+}
+
+interface SpectralFeatures {
+  centroidHz: number;
+  tiltDbPerOctave: number;
+  bandEnergiesDb: number[];
+  melMeanDb: number[];
+}
+
+function spectralFeatures(
+  channels: Float32Array[],
+  sampleRate: number,
+  blocks: number,
+  counts: (k: number) => boolean,
+  signal: { readonly aborted: boolean } | undefined,
+): SpectralFeatures {
+  const { fftSize, hopSize, sampleRate: analysisRate, melBands } = SPECTROGRAM;
+  const mono = downmix(channels);
+  const analysed = toAnalysisRate(mono, sampleRate, analysisRate);
+  if (signal?.aborted) throw new CancelledError('Track analysis cancelled');
+
+  const bins = fftSize / 2 + 1;
+  const binHz = analysisRate / fftSize;
+  const bank = melFilterbank();
+  const meanPower = new Float64Array(bins);
+  const melSumDb = new Float64Array(melBands);
+  const mel = new Float64Array(melBands);
+  let spectralFrames = 0;
+  let centroidSum = 0;
+  let centroidFrames = 0;
+
+  forEachPowerFrame(
+    analysed,
+    (power, t) => {
+      // The block holding the frame's centre decides whether the frame is part of the track playing.
+      const block = Math.min(blocks - 1, Math.floor((t * hopSize * BLOCKS_PER_SECOND) / analysisRate));
+      if (blocks > 0 && !counts(block)) return;
+      spectralFrames++;
+      let magnitudeSum = 0;
+      let weighted = 0;
+      for (let k = 0; k < bins; k++) {
+        const p = power[k];
+        meanPower[k] += p;
+        const magnitude = Math.sqrt(p);
+        magnitudeSum += magnitude;
+        weighted += magnitude * k;
+      }
+      if (magnitudeSum > 0) {
+        centroidSum += (weighted / magnitudeSum) * binHz;
+        centroidFrames++;
+      }
+      applyMelFrame(bank, power, 0, mel);
+      for (let m = 0; m < melBands; m++) melSumDb[m] += powerToDb(mel[m]);
+    },
+    { fftSize, hopSize, signal },
+  );
+
+  let total = 0;
+  for (let k = 0; k < bins; k++) {
+    if (spectralFrames) meanPower[k] /= spectralFrames;
+    total += meanPower[k];
+  }
+  const bandEnergiesDb: number[] = [];
+  for (let b = 0; b + 1 < FEATURE_BANDS_HZ.length; b++) {
+    let band = 0;
+    for (let k = 0; k < bins; k++) {
+      const f = k * binHz;
+      if (f >= FEATURE_BANDS_HZ[b] && f < FEATURE_BANDS_HZ[b + 1]) band += meanPower[k];
+    }
+    bandEnergiesDb.push(total > 0 ? Math.max(SILENT_DB, 10 * Math.log10(band / total)) : SILENT_DB);
+  }
+  const melMeanDb = Array.from(melSumDb, (sum) => (spectralFrames ? sum / spectralFrames : MEL_FLOOR_DB));
+  return {
+    centroidHz: centroidFrames ? centroidSum / centroidFrames : 0,
+    tiltDbPerOctave: total > 0 ? spectralTilt(meanPower, binHz) : 0,
+    bandEnergiesDb,
+    melMeanDb,
+  };
+}
+
+/** Weighted least-squares slope of dB against octaves; 1/f weights give every octave equal say. */
+function spectralTilt(power: Float64Array, binHz: number): number {
+  let sw = 0;
+  let sx = 0;
+  let sy = 0;
+  let sxx = 0;
+  let sxy = 0;
+  for (let k = Math.ceil(TILT_LOW_HZ / binHz); k * binHz <= TILT_HIGH_HZ && k < power.length; k++) {
+    const f = k * binHz;
+    const w = 1 / f;
+    const x = Math.log2(f);
+    const y = 10 * Math.log10(Math.max(power[k], SILENT_POWER));
+    sw += w;
+    sx += w * x;
+    sy += w * y;
+    sxx += w * x * x;
+    sxy += w * x * y;
+  }
+  const denominator = sw * sxx - sx * sx;
+  return denominator > 0 ? (sw * sxy - sx * sy) / denominator : 0;
+}
+
+/** Taps on each side of a half-band decimator's centre that are not zero (every other tap is). */
+const HALF_BAND_SIDE_TAPS = 16;
+/** Kaiser β of the half-band: ~60 dB of alias rejection, plenty for features read in dB. */
+const HALF_BAND_BETA = 6;
+let halfBandTaps: Float64Array | null = null;
+
+/** Odd-offset taps h[1], h[3], … of a Kaiser-windowed half-band low-pass (h[0] = 1/2), DC gain 1. */
+function halfBandKernel(): Float64Array {
+  if (halfBandTaps) return halfBandTaps;
+  const taps = new Float64Array(HALF_BAND_SIDE_TAPS);
+  const half = 2 * HALF_BAND_SIDE_TAPS;
+  const i0 = (x: number): number => {
+    let sum = 1;
+    let term = 1;
+    for (let k = 1; k < 50; k++) {
+      term *= (x / (2 * k)) ** 2;
+      sum += term;
+    }
+    return sum;
+  };
+  let sum = 0.5;
+  for (let j = 0; j < HALF_BAND_SIDE_TAPS; j++) {
+    const n = 2 * j + 1;
+    const r = n / half;
+    const h = (Math.sin((Math.PI * n) / 2) / (Math.PI * n)) * (i0(HALF_BAND_BETA * Math.sqrt(1 - r * r)) / i0(HALF_BAND_BETA));
+    taps[j] = h;
+    sum += 2 * h;
+  }
+  // Unity DC gain: the centre tap stays 1/2 and the rest share the correction.
+  const scale = 0.5 / (sum - 0.5);
+  for (let j = 0; j < taps.length; j++) taps[j] *= scale;
+  halfBandTaps = taps;
+  return taps;
+}
+
+/** Halves the rate with a symmetric half-band FIR: a quarter of resample()'s work at 44.1 → 22.05 kHz. */
+function decimateByTwo(input: Float32Array): Float32Array {
+  const taps = halfBandKernel();
+  const side = taps.length;
+  const out = new Float32Array(Math.ceil(input.length / 2));
+  const last = input.length - 1;
+  const reach = 2 * side - 1;
+  for (let n = 0; n < out.length; n++) {
+    const centre = 2 * n;
+    let acc = 0.5 * input[centre];
+    if (centre - reach >= 0 && centre + reach <= last) {
+      for (let j = 0; j < side; j++) {
+        const d = 2 * j + 1;
+        acc += taps[j] * (input[centre - d] + input[centre + d]);
+      }
+    } else {
+      for (let j = 0; j < side; j++) {
+        const d = 2 * j + 1;
+        const before = centre - d >= 0 ? input[centre - d] : 0;
+        const after = centre + d <= last ? input[centre + d] : 0;
+        acc += taps[j] * (before + after);
+      }
+    }
+    out[n] = acc;
+  }
+  return out;
+}
+
+/** The mono signal at the analysis rate: the common 2× case by half-band, any other by resample(). */
+function toAnalysisRate(mono: Float32Array, sampleRate: number, analysisRate: number): Float32Array {
+  if (sampleRate === 2 * analysisRate) return decimateByTwo(mono);
+  return resample([mono], sampleRate, analysisRate)[0];
+}
+
+/** Mean of the channels: the spectral features describe what the track sounds like summed to mono. */
+function downmix(channels: Float32Array[]): Float32Array {
+  if (channels.length === 1) return channels[0];
+  const out = new Float32Array(channels[0].length);
+  if (channels.length === 2) {
+    // One pass for the usual stereo track: this runs over every sample of every track.
+    const [left, right] = channels;
+    for (let i = 0; i < out.length; i++) out[i] = 0.5 * (left[i] + right[i]);
+    return out;
+  }
+  const scale = 1 / channels.length;
+  for (const ch of channels) for (let i = 0; i < ch.length; i++) out[i] += ch[i];
+  for (let i = 0; i < out.length; i++) out[i] *= scale;
+  return out;
+}
