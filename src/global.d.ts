@@ -1,10 +1,11 @@
 // The handle the app puts on window for diagnostics and the end-to-end tests, which drive the real app through it.
 import type { Studio } from './state/studio.svelte';
 import type { MasteringDesk } from './state/mastering.svelte';
+import type { AutoMixDesk } from './state/automix.svelte';
 
 declare global {
   interface Window {
-    __aimixer?: { studio: Studio; desk: MasteringDesk; offlineReady: Promise<void> };
+    __aimixer?: { studio: Studio; desk: MasteringDesk; automix: AutoMixDesk; offlineReady: Promise<void> };
   }
 }
 

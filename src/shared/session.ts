@@ -1,5 +1,6 @@
 import type { MixSettings } from './mix';
 import type { MasteringSettings } from './mastering';
+import type { TrackFeatures } from './features';
 
 export const DEFAULT_SESSION_RATE = 44100;
 
@@ -37,6 +38,8 @@ export interface SessionRecord {
   playhead: number;
   /** Absent until the user first opens mastering. */
   mastering?: MasteringSettings;
+  /** Analysis features keyed by track id: a track's audio never changes, so they are computed once. */
+  features?: Record<string, TrackFeatures>;
 }
 
 /** Planar audio at the session rate: one Float32Array per channel. */

@@ -1,0 +1,146 @@
+// Auto-mix: analyse the tracks (once each), run the chosen model, apply its proposal as ordinary
+// editable console settings, show what changed, and keep one step of undo.
+import { proxy, type Remote } from 'comlink';
+import type { Studio } from './studio.svelte';
+import { MODEL_REGISTRY, modelMeta, runnerFor } from '../../models/registry';
+import { applyAutomixOutput, assertAutomixTrackCount, automixChanges, type AutomixTrackChange, type ModelMeta } from '../shared/automix';
+import type { TrackFeatures } from '../shared/features';
+import type { JobProgress } from '../shared/jobs';
+import type { MixSettings } from '../shared/mix';
+import type { AnalysisWorkerApi } from '../shared/workers';
+import { CancelledError, isAbortError } from '../shared/errors';
+
+export interface AutomixChangeRow extends AutomixTrackChange {
+  name: string;
+}
+
+const DEFAULT_MODEL = 'equal-loudness';
+
+export class AutoMixDesk {
+  readonly models: readonly ModelMeta[] = MODEL_REGISTRY;
+  modelId = $state(DEFAULT_MODEL);
+  /** What is running ('Analysing tracks', 'Running …'), or null when idle. */
+  busy = $state<string | null>(null);
+  progress = $state.raw<JobProgress | null>(null);
+
+  readonly #studio: Studio;
+  /** Features by track id: a track's audio never changes, so they never go stale. */
+  readonly #features = new Map<string, TrackFeatures>();
+  #undo = $state.raw<{ sessionId: string; mix: MixSettings } | null>(null);
+  #applied = $state.raw<{ sessionId: string; modelId: string; rows: AutomixChangeRow[] } | null>(null);
+  #abort: AbortController | null = null;
+
+  constructor(studio: Studio) {
+    this.#studio = studio;
+  }
+
+  get meta(): ModelMeta {
+    return modelMeta(this.modelId);
+  }
+
+  /** Per track, before → after, of the last auto-mix of this session; empty until one ran. */
+  get changes(): AutomixChangeRow[] {
+    return this.#applied?.sessionId === this.#studio.session?.id ? this.#applied!.rows : [];
+  }
+
+  /** The model whose proposal is applied now, for the "what changed" caption. */
+  get appliedModelId(): string | null {
+    return this.#applied?.sessionId === this.#studio.session?.id ? this.#applied!.modelId : null;
+  }
+
+  get canUndo(): boolean {
+    return this.#undo !== null && this.#undo.sessionId === this.#studio.session?.id;
+  }
+
+  cancel(): void {
+    this.#abort?.abort();
+  }
+
+  /** Analyses what is not cached, runs the model and applies its proposal; false if it did not. */
+  async run(): Promise<boolean> {
+    const session = this.#studio.session;
+    if (!session || this.busy) return false;
+    const ctrl = new AbortController();
+    this.#abort = ctrl;
+    const modelId = this.modelId;
+    const trackIds = session.tracks.map((t) => t.id);
+    try {
+      assertAutomixTrackCount(trackIds.length);
+      const features = await this.#analyse(session.id, trackIds, ctrl.signal);
+      this.busy = `Running ${modelMeta(modelId).label}`;
+      this.progress = { fraction: null, stage: 'inference' };
+      const runner = await runnerFor(modelId);
+      const out = await runner.run({ tracks: trackIds.map((id) => ({ features: features[id] })) }, { signal: ctrl.signal });
+      const current = this.#studio.session;
+      if (ctrl.signal.aborted) throw new CancelledError();
+      // The user switched sessions or changed the tracks meanwhile: the proposal no longer fits.
+      if (current?.id !== session.id || current.tracks.map((t) => t.id).join() !== trackIds.join()) throw new CancelledError();
+      const before = $state.snapshot(current.mix) as MixSettings;
+      const after = applyAutomixOutput(before, trackIds, out);
+      this.#undo = { sessionId: current.id, mix: before };
+      current.mix = after;
+      const names = new Map(current.tracks.map((t) => [t.id, t.name]));
+      const rows = automixChanges(before, after, trackIds).map((c) => ({ ...c, name: names.get(c.trackId) ?? c.trackId }));
+      this.#applied = { sessionId: current.id, modelId, rows };
+      return true;
+    } catch (e) {
+      if (isAbortError(e)) this.#studio.notify('info', 'Auto-mix cancelled.', 'Auto-mix');
+      else this.#studio.notify('error', e instanceof Error ? e.message : String(e), 'Auto-mix');
+      return false;
+    } finally {
+      if (this.#abort === ctrl) this.#abort = null;
+      this.busy = null;
+      this.progress = null;
+    }
+  }
+
+  /** Puts every fader, pan, EQ and compressor back as it was before the last auto-mix. */
+  undo(): void {
+    const session = this.#studio.session;
+    const snap = this.#undo;
+    if (!session || !snap || snap.sessionId !== session.id) return;
+    // Tracks imported after the auto-mix keep their settings; removed ones stay removed.
+    const tracks = { ...($state.snapshot(session.mix.tracks) as MixSettings['tracks']) };
+    for (const id of Object.keys(tracks)) if (snap.mix.tracks[id]) tracks[id] = snap.mix.tracks[id];
+    session.mix = { tracks, master: snap.mix.master };
+    this.#undo = null;
+    this.#applied = null;
+  }
+
+  /** Features of every track: from memory, then the session record, then one analysis job for the rest. */
+  async #analyse(sessionId: string, trackIds: string[], signal: AbortSignal): Promise<Record<string, TrackFeatures>> {
+    const session = this.#studio.session!;
+    for (const [id, f] of Object.entries(session.features ?? {})) if (!this.#features.has(id)) this.#features.set(id, $state.snapshot(f) as TrackFeatures);
+    const missing = trackIds.filter((id) => !this.#features.has(id));
+    if (missing.length) {
+      this.busy = `Analysing ${missing.length} track${missing.length === 1 ? '' : 's'}`;
+      this.progress = { fraction: 0, stage: 'analysis' };
+      const computed = await this.#studio.jobSystem.run<AnalysisWorkerApi, Record<string, TrackFeatures>>({
+        kind: 'analysis',
+        label: `Analyse ${missing.length} track${missing.length === 1 ? '' : 's'} for auto-mix`,
+        signal,
+        // The job list and this panel both follow the worker's progress.
+        task: (api: Remote<AnalysisWorkerApi>, onProgress) =>
+          api.analyseTracks(
+            { sessionId, trackIds: missing },
+            proxy((p: JobProgress) => {
+              onProgress(p);
+              this.progress = p;
+            }),
+          ),
+      });
+      for (const id of missing) {
+        if (!computed[id]) throw new Error(`The analysis returned no features for track ${id}.`);
+        this.#features.set(id, computed[id]);
+      }
+      // Cache with the session (only its current tracks) so a reload does not analyse again.
+      const current = this.#studio.session;
+      if (current?.id === sessionId) {
+        const ids = new Set(current.tracks.map((t) => t.id));
+        current.features = Object.fromEntries([...this.#features].filter(([id]) => ids.has(id)));
+        this.#studio.requestSave();
+      }
+    }
+    return Object.fromEntries(trackIds.map((id) => [id, this.#features.get(id)!]));
+  }
+}
