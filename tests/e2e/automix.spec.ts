@@ -51,7 +51,7 @@ test('auto-mix on the demo session moves the faders, shows what changed, is hear
 
   const about = panel.getByTestId('automix-about');
   await about.getByText('About this model').click();
-  await expect(about.getByTestId('automix-licence')).toHaveText('MIT (project code)');
+  await expect(about.getByTestId('automix-licence')).toHaveText('Project code: no third-party weights or data');
   await expect(about).toContainText('non-neural');
   await expect(about).toContainText('1.0.0');
 

@@ -178,7 +178,7 @@ describe('model registry', () => {
   it('lists the baseline with every field the About box shows, and a runner for it', async () => {
     const meta = modelMeta('equal-loudness');
     expect(MODEL_REGISTRY).toContain(meta);
-    expect(meta).toMatchObject({ id: 'equal-loudness', version: '1.0.0', task: 'automix', dtype: 'none', sha256: null, sizeBytes: null, trainingData: 'none', licence: 'MIT (project code)', metrics: null });
+    expect(meta).toMatchObject({ id: 'equal-loudness', version: '1.0.0', task: 'automix', dtype: 'none', sha256: null, sizeBytes: null, trainingData: 'none', licence: 'Project code: no third-party weights or data', metrics: null });
     expect(meta.architecture).toMatch(/^non-neural/);
     expect(meta.io.input && meta.io.output).toBeTruthy();
     expect(Number.isNaN(Date.parse(meta.created))).toBe(false);
