@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS } from './chromium-args.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RATE = 44100;
@@ -26,20 +27,6 @@ const MAX_TOTAL_OVER_PIPELINE = 0.6;
 const DEADLINE_MS = 9.5 * 60_000;
 const RESULTS = join(ROOT, 'bench-results.json');
 const STEMS_URL_DIR = 'bench-stems';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-default-apps',
-  '--no-pings',
-  '--disable-domain-reliability',
-  '--disable-client-side-phishing-detection',
-  '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
-  '--autoplay-policy=no-user-gesture-required',
-];
 
 // ---------------------------------------------------------------------------------------------
 // Stems: eight 3-minute stereo parts of one 120 BPM song in A minor, written by aevalsrc.

@@ -3,22 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test as base, expect, chromium, type BrowserContext, type Page } from '@playwright/test';
+import { CHROMIUM_ARGS as SHARED_CHROMIUM_ARGS } from '../../scripts/chromium-args.mjs';
 
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-default-apps',
-  '--no-pings',
-  '--disable-domain-reliability',
-  '--disable-client-side-phishing-detection',
-  '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
-  '--autoplay-policy=no-user-gesture-required',
-  '--enable-unsafe-webgpu',
-];
+// WebGPU on SwiftShader here: slow but real, so its code path can be tested.
+export const CHROMIUM_ARGS = [...SHARED_CHROMIUM_ARGS, '--enable-unsafe-webgpu'];
 
 export async function launchChromium(baseURL?: string): Promise<{ context: BrowserContext; profile: string }> {
   const profile = mkdtempSync(join(tmpdir(), 'aimixer-profile-'));
