@@ -102,6 +102,7 @@ export class Studio {
   #lastMixJson = '';
   #importCounter = 0;
   readonly #importOrder = new Map<string, number>();
+  #writes: Promise<unknown> = Promise.resolve();
 
   constructor(jobSystem: JobSystem = createJobSystem()) {
     this.jobSystem = jobSystem;
@@ -249,20 +250,29 @@ export class Studio {
       sourceRate: decoded.sourceRate,
       peaks: computePeaks(decoded.channels, decoded.sampleRate, PEAKS_PER_SECOND),
     };
-    // Update state first so concurrent imports each save a record that includes the others;
-    // tracks keep the order the files were given in, whichever decodes first.
+    // The track appears only once its audio and the session record are stored together, so a
+    // reload can never lose a track the user has seen. Writes are queued, so each record includes
+    // every track stored before it; tracks keep the order the files were given in.
     this.#importOrder.set(id, order);
-    const at = this.session.tracks.findIndex((t) => (this.#importOrder.get(t.id) ?? -1) > order);
-    if (at < 0) this.session.tracks.push(meta);
-    else this.session.tracks.splice(at, 0, meta);
-    this.session.mix.tracks[id] = defaultTrackSettings();
-    this.#lastMixJson = JSON.stringify(this.session.mix);
     try {
-      await this.#guardStorage(() =>
-        addTracks(this.#snapshot(), [{ sessionId: session.id, trackId: id, sampleRate: decoded.sampleRate, channels: decoded.channels }]),
-      );
+      await this.#enqueueWrite(async () => {
+        if (this.session?.id !== session.id) throw new Error('the session was closed before the track was stored');
+        const insert = (tracks: TrackMeta[]) => {
+          const at = tracks.findIndex((t) => (this.#importOrder.get(t.id) ?? -1) > order);
+          if (at < 0) tracks.push(meta);
+          else tracks.splice(at, 0, meta);
+        };
+        // Named here, in write order, so files with one base name still get distinct names.
+        meta.name = uniqueName(baseName(file.name), this.session.tracks.map((t) => t.name));
+        const next = this.#snapshot();
+        insert(next.tracks);
+        next.mix.tracks[id] = defaultTrackSettings();
+        await this.#guardStorage(() => addTracks(next, [{ sessionId: session.id, trackId: id, sampleRate: decoded.sampleRate, channels: decoded.channels }]));
+        insert(this.session.tracks);
+        this.session.mix.tracks[id] = defaultTrackSettings();
+        this.#lastMixJson = JSON.stringify(this.session.mix);
+      });
     } catch (e) {
-      this.#dropTrackFromState(id);
       this.notify('error', `Not imported: ${e instanceof Error ? e.message : String(e)}`, file.name);
       return;
     }
@@ -284,8 +294,10 @@ export class Studio {
     const track = s.tracks.find((t) => t.id === id);
     this.#dropTrackFromState(id);
     try {
-      await removeStoredTrack(s.id, id);
-      await saveSession(this.#snapshot());
+      await this.#enqueueWrite(async () => {
+        await removeStoredTrack(s.id, id);
+        await saveSession(this.#snapshot());
+      });
     } catch (e) {
       this.#report(e, track?.fileName ?? 'Removing the track');
     }
@@ -427,10 +439,18 @@ export class Studio {
     if (!this.session) return;
     this.session.updatedAt = Date.now();
     try {
-      await this.#guardStorage(() => saveSession(this.#snapshot()));
+      // The snapshot is taken when the write runs, after every write queued before it.
+      await this.#enqueueWrite(() => this.#guardStorage(() => saveSession(this.#snapshot())));
     } catch (e) {
       this.#report(e, 'Saving the session');
     }
+  }
+
+  /** Session writes run one at a time, in order, so an older snapshot never lands after a newer one. */
+  #enqueueWrite<T>(write: () => Promise<T>): Promise<T> {
+    const run = this.#writes.then(write, write);
+    this.#writes = run.catch(() => undefined);
+    return run;
   }
 
   #snapshot(): SessionRecord {
