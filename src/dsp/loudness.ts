@@ -51,7 +51,43 @@ export function integratedLoudness(channels: Float32Array[], sampleRate: number,
   return analyse(channels, sampleRate, opts, false).integratedLufs;
 }
 
+/** The meter's windows as channel-weighted K-weighted mean squares, one per 100 ms hop, with no true peak. */
+export interface LoudnessPowers {
+  integratedLufs: number;
+  /** 400 ms window ending at each hop; hop i ends at (i + 1) × 100 ms. */
+  momentaryPower: Float64Array;
+  /** 3 s window ending at each hop. */
+  shortTermPower: Float64Array;
+}
+
+/** Integrated loudness and the momentary/short-term series as powers, for analysis that gates on them. */
+export function loudnessPowers(channels: Float32Array[], sampleRate: number, opts: LoudnessOptions = {}): LoudnessPowers {
+  const { momentaryPower, shortTermPower } = measurePowers(channels, sampleRate, opts, false);
+  return { integratedLufs: gatedLoudness(momentaryPower.subarray(MOMENTARY_HOPS - 1)), momentaryPower, shortTermPower };
+}
+
 function analyse(channels: Float32Array[], sampleRate: number, opts: LoudnessOptions, withTruePeak: boolean): LoudnessReport {
+  const { momentaryPower, shortTermPower, peak, samplePeakLinear } = measurePowers(channels, sampleRate, opts, withTruePeak);
+  const report: LoudnessReport = {
+    integratedLufs: gatedLoudness(momentaryPower.subarray(MOMENTARY_HOPS - 1)),
+    loudnessRangeLu: loudnessRange(shortTermPower.subarray(SHORT_TERM_HOPS - 1)),
+    maxMomentaryLufs: loudnessFromMeanSquare(max(momentaryPower)),
+    maxShortTermLufs: loudnessFromMeanSquare(max(shortTermPower)),
+    momentary: toLufs(momentaryPower),
+    shortTerm: toLufs(shortTermPower),
+    truePeakDb: withTruePeak ? amplitudeToDb(peak) : NaN,
+    samplePeakDb: withTruePeak ? amplitudeToDb(samplePeakLinear) : NaN,
+  };
+  opts.onProgress?.(1);
+  return report;
+}
+
+function measurePowers(
+  channels: Float32Array[],
+  sampleRate: number,
+  opts: LoudnessOptions,
+  withTruePeak: boolean,
+): { momentaryPower: Float64Array; shortTermPower: Float64Array; peak: number; samplePeakLinear: number } {
   if (!(sampleRate > 0)) throw new RangeError(`Sample rate must be positive, got ${sampleRate}`);
   if (channels.length === 0) throw new RangeError('Loudness needs at least one channel');
   const frames = channels[0].length;
@@ -124,21 +160,7 @@ function analyse(channels: Float32Array[], sampleRate: number, opts: LoudnessOpt
     }
     return out;
   };
-  const momentaryPower = meanSquares(MOMENTARY_HOPS);
-  const shortTermPower = meanSquares(SHORT_TERM_HOPS);
-
-  const report: LoudnessReport = {
-    integratedLufs: gatedLoudness(momentaryPower.subarray(MOMENTARY_HOPS - 1)),
-    loudnessRangeLu: loudnessRange(shortTermPower.subarray(SHORT_TERM_HOPS - 1)),
-    maxMomentaryLufs: loudnessFromMeanSquare(max(momentaryPower)),
-    maxShortTermLufs: loudnessFromMeanSquare(max(shortTermPower)),
-    momentary: toLufs(momentaryPower),
-    shortTerm: toLufs(shortTermPower),
-    truePeakDb: withTruePeak ? amplitudeToDb(peak) : NaN,
-    samplePeakDb: withTruePeak ? amplitudeToDb(samplePeakLinear) : NaN,
-  };
-  onProgress?.(1);
-  return report;
+  return { momentaryPower: meanSquares(MOMENTARY_HOPS), shortTermPower: meanSquares(SHORT_TERM_HOPS), peak, samplePeakLinear };
 }
 
 function powerOfLoudness(lufs: number): number {

@@ -23,8 +23,8 @@
 // resampled to SPECTROGRAM.sampleRate, streamed frame by frame.
 import { CancelledError } from '../shared/errors';
 import { FEATURE_BANDS_HZ, SPECTROGRAM, type TrackFeatures } from '../shared/features';
-import { KWeightingFilter, loudnessFromMeanSquare, LOUDNESS_OFFSET_DB } from './k-weighting';
-import { channelWeightsFor } from './loudness';
+import { loudnessFromMeanSquare, LOUDNESS_OFFSET_DB } from './k-weighting';
+import { loudnessPowers } from './loudness';
 import { applyMelFrame, melFilterbank, MEL_FLOOR_DB, powerToDb } from './mel';
 import { resample } from './resample';
 import { forEachPowerFrame } from './stft';
@@ -46,8 +46,6 @@ const TILT_HIGH_HZ = 8_000;
 const BLOCKS_PER_SECOND = 10;
 const MOMENTARY_BLOCKS = 4;
 const SHORT_TERM_BLOCKS = 30;
-const ABSOLUTE_GATE_LUFS = -70;
-const RELATIVE_GATE_LU = -10;
 /** Momentary (4 blocks) and short-term (30 blocks) windows end this many blocks after the block they centre on. */
 const MOMENTARY_CENTRE_LAG = 2;
 const SHORT_TERM_CENTRE_LAG = 15;
@@ -70,7 +68,9 @@ export function analyseTrack(channels: Float32Array[], sampleRate: number, opts:
   };
   checkAbort();
 
-  const loudness = loudnessSeries(channels, sampleRate, checkAbort);
+  // measureLoudness's series without its true peak: oversampling would cost ~20× the K-weighting.
+  const { integratedLufs, momentaryPower, shortTermPower } = loudnessPowers(channels, sampleRate, { signal });
+  const loudness = { integratedLufs, momentary: momentaryPower, shortTerm: shortTermPower };
   onProgress?.(0.3);
   const blocks = loudness.momentary.length;
   const blockStart = (k: number): number => Math.min(frames, Math.round((k * sampleRate) / BLOCKS_PER_SECOND));
@@ -129,67 +129,6 @@ function centredWindow(k: number, lag: number, length: number, blocks: number): 
 
 function powerOfLoudness(lufs: number): number {
   return Math.pow(10, (lufs - LOUDNESS_OFFSET_DB) / 10);
-}
-
-interface LoudnessSeries {
-  integratedLufs: number;
-  /** Channel-weighted K-weighted mean squares of the 400 ms and 3 s windows ending at each 100 ms block. */
-  momentary: Float64Array;
-  shortTerm: Float64Array;
-}
-
-/**
- * measureLoudness's integrated loudness and meter series, same hops and gates, without its true
- * peak: oversampling costs ~20× the K-weighting and features need only the sample peak.
- */
-function loudnessSeries(channels: Float32Array[], sampleRate: number, checkAbort: () => void): LoudnessSeries {
-  const frames = channels[0].length;
-  const weights = channelWeightsFor(channels.length);
-  const hopStart = (k: number): number => Math.round((k * sampleRate) / BLOCKS_PER_SECOND);
-  let hops = Math.floor((frames * BLOCKS_PER_SECOND) / sampleRate) + 1;
-  while (hops > 0 && hopStart(hops) > frames) hops--;
-  const filters = channels.map(() => new KWeightingFilter(sampleRate));
-  const hopEnergy = new Float64Array(hops);
-  for (let k = 0; k < hops; k++) {
-    if (k % BLOCKS_PER_SECOND === 0) checkAbort();
-    const from = hopStart(k);
-    const n = hopStart(k + 1) - from;
-    let energy = 0;
-    for (let c = 0; c < channels.length; c++) if (weights[c] !== 0) energy += weights[c] * filters[c].sumOfSquares(channels[c], from, n);
-    hopEnergy[k] = energy;
-  }
-  // Before a window has filled, the missing part counts as silence, as on a meter started at 0.
-  const meanSquares = (length: number): Float64Array => {
-    const out = new Float64Array(hops);
-    for (let k = 1; k <= hops; k++) {
-      let energy = 0;
-      for (let j = Math.max(0, k - length); j < k; j++) energy += hopEnergy[j];
-      out[k - 1] = energy / (k >= length ? hopStart(k) - hopStart(k - length) : hopStart(length));
-    }
-    return out;
-  };
-  const momentary = meanSquares(MOMENTARY_BLOCKS);
-  return { integratedLufs: gatedLoudness(momentary.subarray(MOMENTARY_BLOCKS - 1)), momentary, shortTerm: meanSquares(SHORT_TERM_BLOCKS) };
-}
-
-/** BS.1770-4 gating of 400 ms block powers: absolute −70 LUFS, then relative −10 LU. */
-function gatedLoudness(blockPower: Float64Array): number {
-  const gatedMean = (threshold: number): number => {
-    let sum = 0;
-    let count = 0;
-    for (const z of blockPower) {
-      if (z > threshold) {
-        sum += z;
-        count++;
-      }
-    }
-    return count ? sum / count : 0;
-  };
-  const absolute = powerOfLoudness(ABSOLUTE_GATE_LUFS);
-  const ungated = gatedMean(absolute);
-  if (ungated === 0) return -Infinity;
-  const gated = gatedMean(Math.max(absolute, ungated * Math.pow(10, RELATIVE_GATE_LU / 10)));
-  return gated === 0 ? -Infinity : loudnessFromMeanSquare(gated);
 }
 
 interface LevelAndImage {
