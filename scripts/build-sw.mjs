@@ -2,12 +2,15 @@
 // ffmpeg/ORT wasm and the demo session, so the studio works offline from the first visit on.
 import { generateSW } from 'workbox-build';
 
+// DIST_DIR lets a second build live beside dist/ (e.g. while another test run serves dist/).
+const DIST = process.env.DIST_DIR ?? 'dist';
+
 const { count, size, warnings } = await generateSW({
-  globDirectory: 'dist',
+  globDirectory: DIST,
   // Only the demo's audio: anything else in dist (e.g. the benchmark's stems) stays out of the cache.
   globPatterns: ['**/*.{html,js,mjs,css,wasm,webmanifest,svg,png,json,onnx}', 'demo/*.wav'],
   globIgnores: ['**/*.map', 'sw.js', 'workbox-*.js'],
-  swDest: 'dist/sw.js',
+  swDest: `${DIST}/sw.js`,
   // ffmpeg-core.wasm is ~32 MB.
   maximumFileSizeToCacheInBytes: 64 * 1024 * 1024,
   skipWaiting: false,
