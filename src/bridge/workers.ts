@@ -18,6 +18,12 @@ export function createJobSystem(): JobSystem {
       concurrency: 1,
       create: () => new Worker(new URL('../../workers/analysis/index.ts', import.meta.url), { type: 'module', name: 'analysis' }),
     },
+    // One: inference is milliseconds; kept a minute so the ORT session stays warm between runs.
+    ml: {
+      concurrency: 1,
+      idleMs: 60_000,
+      create: () => new Worker(new URL('../../workers/ml/index.ts', import.meta.url), { type: 'module', name: 'ml' }),
+    },
     // Two, so an MP3 encodes its halves on both cores. Kept for two minutes: a master and its
     // verification take longer than the default idle time, and a restart recompiles the 32 MB core.
     export: {

@@ -57,10 +57,37 @@ export interface AutomixOutput {
   master: { gainDb: number };
 }
 
+/** Settings of the ML runtime (src/ml/model-runtime.ts MlEnv) that a neural runner obeys. */
+export interface AutomixMlSettings {
+  selfCheckTolerance: number;
+  provider: 'auto' | 'wasm';
+}
+
+/** Where and how a neural model ran, for the UI and the benchmark. */
+export interface AutomixRuntimeInfo {
+  ep: 'webgpu' | 'wasm';
+  /** Why the model runs on WASM (no adapter, self-check mismatch…); null on WebGPU. */
+  fallbackReason: string | null;
+  /** Largest WebGPU-vs-WASM output difference of the self-check; null when it did not run both. */
+  selfCheckDiff: number | null;
+  /** What the weights' loader did: 'cache-hit', 'cache-corrupt', 'downloaded', 'cache-write-failed'. */
+  fetchEvents: string[];
+  loadMs: number;
+  inferenceMs: number;
+}
+
+export interface AutomixRunOptions {
+  signal?: { readonly aborted: boolean };
+  ml?: AutomixMlSettings;
+  /** Download/verification progress of the weights. */
+  onLoadProgress?: (p: { loaded: number; total: number | null; stage: string }) => void;
+  onRuntime?: (info: AutomixRuntimeInfo) => void;
+}
+
 /** What every model's runner exposes; inference may run in a worker, so it is async. */
 export interface AutomixRunner {
   readonly id: string;
-  run(input: AutomixInput, opts?: { signal?: { readonly aborted: boolean } }): Promise<AutomixOutput>;
+  run(input: AutomixInput, opts?: AutomixRunOptions): Promise<AutomixOutput>;
 }
 
 /** Throws when a session has too few or too many tracks for the contract. */

@@ -4,6 +4,7 @@ import type { ProgressCallback } from './jobs';
 import type { LoudnessReport, MasteringReport, MasteringSettings } from './mastering';
 import type { ExportFormat, ExportTags } from './export';
 import type { TrackFeatures } from './features';
+import type { AutomixInput, AutomixMlSettings, AutomixOutput, AutomixRuntimeInfo } from './automix';
 
 export interface DecodedAudio {
   /** Planar channels at the requested rate (1 or 2 channels). */
@@ -116,4 +117,15 @@ export interface ExportWorkerApi {
 export interface AnalysisWorkerApi {
   /** Features of each track (keyed by track id), read from IndexedDB; throws when a track has no stored audio. */
   analyseTracks(req: { sessionId: string; trackIds: string[] }, onProgress: ProgressCallback): Promise<Record<string, TrackFeatures>>;
+}
+
+export interface MlWorkerApi {
+  /**
+   * Runs a registry model on the tracks' features. Neural models load their weights (cached,
+   * hash-checked) and run on the provider their self-check chose; `runtime` says which.
+   */
+  runAutomix(
+    req: { modelId: string; input: AutomixInput; ml: AutomixMlSettings },
+    onProgress: ProgressCallback,
+  ): Promise<{ output: AutomixOutput; runtime: AutomixRuntimeInfo | null }>;
 }

@@ -2,8 +2,9 @@
 // editable console settings, show what changed, and keep one step of undo.
 import { proxy, type Remote } from 'comlink';
 import type { Studio } from './studio.svelte';
-import { MODEL_REGISTRY, modelMeta, runnerFor } from '../../models/registry';
-import { applyAutomixOutput, assertAutomixTrackCount, automixChanges, type AutomixTrackChange, type ModelMeta } from '../shared/automix';
+import { MODEL_REGISTRY, modelMeta } from '../../models/registry';
+import { runAutomixModel } from '../bridge/ml';
+import { applyAutomixOutput, assertAutomixTrackCount, automixChanges, type AutomixRuntimeInfo, type AutomixTrackChange, type ModelMeta } from '../shared/automix';
 import type { TrackFeatures } from '../shared/features';
 import type { JobProgress } from '../shared/jobs';
 import type { MixSettings } from '../shared/mix';
@@ -22,6 +23,8 @@ export class AutoMixDesk {
   /** What is running ('Analysing tracks', 'Running …'), or null when idle. */
   busy = $state<string | null>(null);
   progress = $state.raw<JobProgress | null>(null);
+  /** Where the last neural model ran (WebGPU or WASM, and why); null for non-neural models. */
+  runtime = $state.raw<(AutomixRuntimeInfo & { modelId: string }) | null>(null);
 
   readonly #studio: Studio;
   /** Features by track id: a track's audio never changes, so they never go stale. */
@@ -69,8 +72,18 @@ export class AutoMixDesk {
       const features = await this.#analyse(session.id, trackIds, ctrl.signal);
       this.busy = `Running ${modelMeta(modelId).label}`;
       this.progress = { fraction: null, stage: 'inference' };
-      const runner = await runnerFor(modelId);
-      const out = await runner.run({ tracks: trackIds.map((id) => ({ features: features[id] })) }, { signal: ctrl.signal });
+      const meta = modelMeta(modelId);
+      const { output: out, runtime } = await runAutomixModel(this.#studio.jobSystem, modelId, meta.label, { tracks: trackIds.map((id) => ({ features: features[id] })) }, {
+        signal: ctrl.signal,
+        onProgress: (p) => (this.progress = p),
+      });
+      this.runtime = runtime ? { ...runtime, modelId } : null;
+      if (runtime?.fetchEvents.includes('cache-corrupt')) {
+        this.#studio.notify('warning', `The cached weights of ${meta.label} were damaged; they were downloaded again.`, 'Auto-mix');
+      }
+      if (runtime?.ep === 'wasm' && runtime.selfCheckDiff !== null && runtime.fallbackReason) {
+        this.#studio.notify('warning', `${meta.label}: ${runtime.fallbackReason}`, 'Auto-mix');
+      }
       const current = this.#studio.session;
       if (ctrl.signal.aborted) throw new CancelledError();
       // The user switched sessions or changed the tracks meanwhile: the proposal no longer fits.
