@@ -13,9 +13,9 @@ export function createJobSystem(): JobSystem {
       concurrency: 2,
       create: () => new Worker(new URL('../../workers/render/index.ts', import.meta.url), { type: 'module', name: 'render' }),
     },
-    // One: auto-mix analyses a session's tracks in sequence, leaving the other core to the UI and playback.
+    // Two: auto-mix splits a session's tracks over both cores.
     analysis: {
-      concurrency: 1,
+      concurrency: 2,
       create: () => new Worker(new URL('../../workers/analysis/index.ts', import.meta.url), { type: 'module', name: 'analysis' }),
     },
     // One: inference is milliseconds; kept a minute so the ORT session stays warm between runs.

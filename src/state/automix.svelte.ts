@@ -128,20 +128,36 @@ export class AutoMixDesk {
     if (missing.length) {
       this.busy = `Analysing ${missing.length} track${missing.length === 1 ? '' : 's'}`;
       this.progress = { fraction: 0, stage: 'analysis' };
-      const computed = await this.#studio.jobSystem.run<AnalysisWorkerApi, Record<string, TrackFeatures>>({
-        kind: 'analysis',
-        label: `Analyse ${missing.length} track${missing.length === 1 ? '' : 's'} for auto-mix`,
-        signal,
-        // The job list and this panel both follow the worker's progress.
-        task: (api: Remote<AnalysisWorkerApi>, onProgress) =>
-          api.analyseTracks(
-            { sessionId, trackIds: missing },
-            proxy((p: JobProgress) => {
-              onProgress(p);
-              this.progress = p;
-            }),
-          ),
+      // Two workers, each with every other track: the analysis is per track and CPU-bound.
+      const parts = [missing.filter((_, i) => i % 2 === 0), missing.filter((_, i) => i % 2 === 1)].filter((p) => p.length);
+      const fractions = parts.map(() => 0);
+      // One failing half stops the other: the analysis as a whole has failed.
+      const both = new AbortController();
+      const stop = () => both.abort();
+      signal.addEventListener('abort', stop, { once: true });
+      const results = await Promise.all(
+        parts.map((ids, k) =>
+          this.#studio.jobSystem.run<AnalysisWorkerApi, Record<string, TrackFeatures>>({
+            kind: 'analysis',
+            label: `Analyse ${ids.length} track${ids.length === 1 ? '' : 's'} for auto-mix`,
+            signal: both.signal,
+            // The job list follows each worker; this panel follows their weighted sum.
+            task: (api: Remote<AnalysisWorkerApi>, onProgress) =>
+              api.analyseTracks(
+                { sessionId, trackIds: ids },
+                proxy((p: JobProgress) => {
+                  onProgress(p);
+                  fractions[k] = (p.fraction ?? 0) * ids.length;
+                  this.progress = { fraction: fractions.reduce((a, b) => a + b, 0) / missing.length, stage: p.stage };
+                }),
+              ),
+          }),
+        ),
+      ).finally(() => {
+        signal.removeEventListener('abort', stop);
+        stop();
       });
+      const computed: Record<string, TrackFeatures> = Object.assign({}, ...results);
       for (const id of missing) {
         if (!computed[id]) throw new Error(`The analysis returned no features for track ${id}.`);
         this.#features.set(id, computed[id]);
