@@ -1,0 +1,138 @@
+/**
+ * Bounded load on a local vote endpoint: posts simulated votes in batches, retrying as the protocol says clients
+ * should (network errors, 429 and 5xx, with backoff), then prints a JSON summary.
+ *   node --import tsx endpoint/load.ts --url http://127.0.0.1:8787 [--votes 10000] [--batch 500] [--concurrency 4]
+ *     [--seed 1] [--time-limit-s 60] [--token T]
+ * Loopback only, at most 100,000 votes and 600 s: it exists to test the endpoint, never to flood someone's server.
+ */
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { MAX_BATCH_VOTES, type Vote } from '../src/shared/votes';
+import { simulateVotes } from './simulate';
+
+export const LOAD_RATINGS: Record<string, number> = {
+  'equal-loudness': 1000,
+  'mix-unet-fp32': 1120,
+  'mix-unet-int8': 1100,
+  'mix-gru-fp32': 1050,
+  'mix-gru-int8': 980,
+  'random-gains': 800,
+};
+
+export const MAX_LOAD_VOTES = 100_000;
+const MAX_TIME_LIMIT_S = 600;
+
+export interface LoadOptions {
+  url: string;
+  votes: number;
+  batch: number;
+  concurrency: number;
+  seed: number;
+  timeLimitS: number;
+  token?: string;
+}
+
+export interface LoadSummary {
+  posted: number;
+  accepted: number;
+  duplicates: number;
+  batches: number;
+  retries: number;
+  ms: number;
+  votesPerSecond: number;
+}
+
+/** The exact votes a run with this seed posts, so a test can fit them in process. */
+export function loadVotes(count: number, seed: number): Vote[] {
+  return simulateVotes({ ratings: LOAD_RATINGS, count, seed, clients: 200, tieRate: 0.1 });
+}
+
+function assertLoopback(url: string): URL {
+  const u = new URL(url);
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname) || u.protocol !== 'http:') {
+    throw new Error(`load: ${url} is not a loopback http URL; this script only loads a local endpoint`);
+  }
+  return u;
+}
+
+export async function runLoad(opts: LoadOptions): Promise<LoadSummary> {
+  const base = assertLoopback(opts.url);
+  if (!(opts.votes >= 1 && opts.votes <= MAX_LOAD_VOTES)) throw new Error(`load: --votes must be 1..${MAX_LOAD_VOTES}`);
+  if (!(opts.batch >= 1 && opts.batch <= MAX_BATCH_VOTES)) throw new Error(`load: --batch must be 1..${MAX_BATCH_VOTES}`);
+  const concurrency = Math.max(1, Math.min(16, opts.concurrency));
+  const deadline = AbortSignal.timeout(Math.min(MAX_TIME_LIMIT_S, opts.timeLimitS) * 1000);
+  const votes = loadVotes(opts.votes, opts.seed);
+  const batches: Vote[][] = [];
+  for (let i = 0; i < votes.length; i += opts.batch) batches.push(votes.slice(i, i + opts.batch));
+  const target = new URL('/v1/votes', base);
+  const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+  if (opts.token) headers.Authorization = `Bearer ${opts.token}`;
+
+  const summary = { posted: 0, accepted: 0, duplicates: 0, batches: batches.length, retries: 0 };
+  const t0 = performance.now();
+  let next = 0;
+  async function postBatch(batch: Vote[]): Promise<void> {
+    const body = JSON.stringify({ votes: batch });
+    for (let attempt = 0; ; attempt++) {
+      let retryAfterS = 0;
+      try {
+        const res = await fetch(target, { method: 'POST', headers, body, signal: deadline });
+        const reply = (await res.json()) as { accepted?: number; duplicates?: number; error?: string };
+        if (res.ok) {
+          summary.posted += batch.length;
+          summary.accepted += reply.accepted ?? 0;
+          summary.duplicates += reply.duplicates ?? 0;
+          return;
+        }
+        if (res.status !== 429 && res.status < 500) throw new Error(`load: batch rejected with ${res.status}: ${reply.error}`);
+        retryAfterS = Number(res.headers.get('Retry-After') ?? 0);
+      } catch (e) {
+        if (deadline.aborted) throw new Error(`load: time limit of ${opts.timeLimitS} s reached`);
+        if ((e as Error).message.startsWith('load:')) throw e;
+      }
+      if (attempt >= 5) throw new Error(`load: a batch failed ${attempt + 1} times; giving up`);
+      summary.retries++;
+      await new Promise((r) => setTimeout(r, Math.max(retryAfterS * 1000, 100 * 2 ** attempt)));
+    }
+  }
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < batches.length) await postBatch(batches[next++]);
+    }),
+  );
+  const ms = performance.now() - t0;
+  return { ...summary, ms: Math.round(ms), votesPerSecond: Math.round((summary.posted / ms) * 1000) };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const { values } = parseArgs({
+    options: {
+      url: { type: 'string' },
+      votes: { type: 'string', default: '10000' },
+      batch: { type: 'string', default: String(MAX_BATCH_VOTES) },
+      concurrency: { type: 'string', default: '4' },
+      seed: { type: 'string', default: '1' },
+      'time-limit-s': { type: 'string', default: '60' },
+      token: { type: 'string' },
+    },
+  });
+  if (!values.url) {
+    console.error('load: --url http://127.0.0.1:PORT is required');
+    process.exit(2);
+  }
+  runLoad({
+    url: values.url,
+    votes: Number(values.votes),
+    batch: Number(values.batch),
+    concurrency: Number(values.concurrency),
+    seed: Number(values.seed),
+    timeLimitS: Number(values['time-limit-s']),
+    token: values.token ?? process.env.VOTES_TOKEN,
+  }).then(
+    (s) => console.log(JSON.stringify(s)),
+    (e: Error) => {
+      console.error(e.message);
+      process.exit(1);
+    },
+  );
+}
