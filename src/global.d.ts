@@ -2,10 +2,11 @@
 import type { Studio } from './state/studio.svelte';
 import type { MasteringDesk } from './state/mastering.svelte';
 import type { AutoMixDesk } from './state/automix.svelte';
+import type { TournamentDesk } from './state/tournament.svelte';
 
 declare global {
   interface Window {
-    __aimixer?: { studio: Studio; desk: MasteringDesk; automix: AutoMixDesk; offlineReady: Promise<void> };
+    __aimixer?: { studio: Studio; desk: MasteringDesk; automix: AutoMixDesk; tournament: TournamentDesk; offlineReady: Promise<void> };
   }
 }
 

@@ -3,14 +3,17 @@ import App from './App.svelte';
 import { Studio } from './state/studio.svelte';
 import { MasteringDesk } from './state/mastering.svelte';
 import { AutoMixDesk } from './state/automix.svelte';
+import { TournamentDesk } from './state/tournament.svelte';
 import { whenOfflineReady } from './pwa/register';
 
 const studio = new Studio();
 const desk = new MasteringDesk(studio);
 const automix = new AutoMixDesk(studio);
+const tournament = new TournamentDesk(studio);
 const offlineReady = whenOfflineReady();
 
-window.__aimixer = { studio, desk, automix, offlineReady };
+window.__aimixer = { studio, desk, automix, tournament, offlineReady };
 
-mount(App, { target: document.getElementById('app')!, props: { studio, desk, automix } });
+mount(App, { target: document.getElementById('app')!, props: { studio, desk, automix, tournament } });
 void studio.init(import.meta.env.BASE_URL);
+void tournament.init();

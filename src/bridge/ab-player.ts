@@ -49,6 +49,24 @@ export class AbPlayer {
     return Math.min(t, this.duration);
   }
 
+  /** The audio clock in seconds: advances only while the context really renders, so listening time can be counted on it. */
+  get clock(): number {
+    return this.#ctx?.currentTime ?? 0;
+  }
+
+  /** Moves the playhead; playback (if running) continues from there, all sources still aligned. */
+  seek(seconds: number): void {
+    let t = Math.min(Math.max(0, seconds), this.duration);
+    // Past the loop's end a looping source would jump back anyway; start the loop from its top.
+    if (this.#loop && t >= this.#loop.end) t = this.#loop.start;
+    if (!this.#playing) {
+      this.#offset = t;
+      return;
+    }
+    this.#stopNodes();
+    this.#start(t);
+  }
+
   #context(): AudioContext {
     this.#ctx ??= new AudioContext({ sampleRate: this.sampleRate, latencyHint: 'interactive' });
     return this.#ctx;

@@ -369,8 +369,11 @@ export class Studio {
    * Renders the mix offline with the same DSP as playback. The tracks are split across two render
    * workers (one per core), their sums added here, and the master bus runs last.
    */
-  async renderMix(opts: { peaksOnly?: boolean; signal?: AbortSignal } = {}): Promise<RenderResult> {
+  async renderMix(opts: { peaksOnly?: boolean; signal?: AbortSignal; mix?: MixSettings; label?: string } = {}): Promise<RenderResult> {
     const s = this.#snapshot();
+    // Another console over the same tracks (e.g. a tournament contestant), named in the job labels.
+    if (opts.mix) s.mix = opts.mix;
+    if (opts.label) s.name = `${s.name} · ${opts.label}`;
     const base = { sessionId: s.id, sampleRate: s.sampleRate, mix: s.mix };
     const run = (label: string, task: (api: Remote<RenderWorkerApi>, onProgress: ProgressCallback) => Promise<RenderResult>) =>
       this.jobSystem.run<RenderWorkerApi, RenderResult>({ kind: 'render', label, signal: opts.signal, task });
