@@ -11,12 +11,13 @@
 // - bandEnergiesDb: power of the mean active spectrum per FEATURE_BANDS_HZ band over its total power (dB, floored at −120); the analysis rate is 22.05 kHz, so the top band stops at 11.025 kHz.
 // - stereoWidth: side/mid energy ratio, S = (L−R)/2 over M = (L+R)/2, on active blocks (0 for mono, capped at 100 when M vanishes).
 // - stereoCorrelation: Σ L·R / √(Σ L² · Σ R²) on active blocks (1 for mono or silence, 0 when only one side plays).
+// - stereoBalance: (Σ R² − Σ L²)/(Σ R² + Σ L²) on active blocks (0 for mono or silence): where a pan knob has put the track.
 // - activity: fraction of 100 ms blocks active, a block being active when the 400 ms momentary loudness centred on it is above −50 LUFS.
 // - melMeanDb: mean over active frames of the log-mel spectrum (src/dsp/mel.ts, dB floored at −120).
 //
 // When no block is active but the track is not digitally silent, the "active" statistics use the
 // whole track. A silent track gives finite defaults (LUFS percentiles −70, peak −120 dB, crest 0,
-// centroid 0, tilt 0, bands and mel −120 dB, width 0, correlation 1, activity 0) and only
+// centroid 0, tilt 0, bands and mel −120 dB, width 0, correlation 1, balance 0, activity 0) and only
 // integratedLufs = -Infinity, as BS.1770 defines it.
 //
 // Speed: loudness runs on the original channels; the spectral part runs on the mono downmix
@@ -30,7 +31,7 @@ import { resample } from './resample';
 import { forEachPowerFrame } from './stft';
 
 /** Bump when any feature's definition changes: cached features of older versions are recomputed. */
-export const TRACK_FEATURES_VERSION = 1;
+export const TRACK_FEATURES_VERSION = 2;
 
 /** Momentary loudness above which a 100 ms block counts as the track playing. */
 export const ACTIVE_MOMENTARY_LUFS = -50;
@@ -117,6 +118,7 @@ export function analyseTrack(channels: Float32Array[], sampleRate: number, opts:
     bandEnergiesDb: spectral.bandEnergiesDb,
     stereoWidth: level.width,
     stereoCorrelation: level.correlation,
+    stereoBalance: level.balance,
     activity: blocks > 0 ? activeBlocks / blocks : 0,
     melMeanDb: spectral.melMeanDb,
   };
@@ -137,6 +139,7 @@ interface LevelAndImage {
   activeMeanSquare: number;
   width: number;
   correlation: number;
+  balance: number;
 }
 
 /** Peaks, RMS and the L/R sums of the stereo image, in one pass over the original channels. */
@@ -189,13 +192,15 @@ function levelAndImage(channels: Float32Array[], blocks: number, blockStart: (k:
 
   let width = 0;
   let correlation = 1;
+  let balance = 0;
   if (stereo && sumLL + sumRR > 0) {
+    balance = (sumRR - sumLL) / (sumRR + sumLL);
     const mid = (sumLL + sumRR + 2 * sumLR) / 4;
     const side = Math.max(0, (sumLL + sumRR - 2 * sumLR) / 4);
     width = mid > side / MAX_STEREO_WIDTH ? side / mid : MAX_STEREO_WIDTH;
     correlation = sumLL > 0 && sumRR > 0 ? Math.max(-1, Math.min(1, sumLR / Math.sqrt(sumLL * sumRR))) : 0;
   }
-  return { peak, activePeak, activeMeanSquare: activeSamples ? sumSquares / activeSamples : 0, width, correlation };
+  return { peak, activePeak, activeMeanSquare: activeSamples ? sumSquares / activeSamples : 0, width, correlation, balance };
 }
 
 interface SpectralFeatures {

@@ -36,6 +36,8 @@ export interface TrackFeatures {
   /** Side/mid energy ratio (0 for mono) and L/R correlation (1 for mono). */
   stereoWidth: number;
   stereoCorrelation: number;
+  /** (R − L)/(R + L) channel energy on active blocks: −1 left only, 0 balanced or mono, +1 right only. Absent in features older than version 2. */
+  stereoBalance?: number;
   /** Fraction of 100 ms blocks above −50 LUFS momentary: where the track plays. */
   activity: number;
   /** Mean log-mel spectrum over active frames (SPECTROGRAM.melBands values, dB). */
