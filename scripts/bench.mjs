@@ -397,6 +397,27 @@ async function browserRun(baseUrl, stemNames, work) {
   );
   log(`standalone renderMix: ${standalone.render_s.toFixed(2)} s (${standalone.frames} frames, peak ${standalone.peakDb.toFixed(1)} dBFS)`);
 
+  // Auto-mix: analysis of the 8 stems (two workers), then the int8 model; the console is restored after.
+  const automix = await withTimeout(
+    page.evaluate(async () => {
+      const { automix: desk } = window.__aimixer;
+      desk.modelId = 'mixnet-int8';
+      const cold = (await desk.run()) ? { ...desk.lastTimings, ep: desk.runtime?.ep } : null;
+      desk.undo();
+      // Features are cached now: this run is the model alone, its weights and session warm.
+      const warm = (await desk.run()) ? { ...desk.lastTimings, ep: desk.runtime?.ep } : null;
+      desk.undo();
+      return { cold, warm, problems: window.__benchProblems() };
+    }),
+    180_000,
+    'auto-mix',
+  );
+  if (!automix.cold || !automix.warm) throw new Error(`auto-mix failed:\n${automix.problems.join('\n')}`);
+  log(
+    `auto-mix of ${stemNames.length} stems: analysis ${automix.cold.analysis_s.toFixed(2)} s; model ${automix.cold.model_s.toFixed(3)} s cold, ` +
+      `${automix.warm.model_s.toFixed(3)} s warm (inference ${(automix.warm.inference_s * 1000).toFixed(1)} ms on ${automix.warm.ep})`,
+  );
+
   const exportOnce = async (format) => {
     await withTimeout(page.evaluate(() => window.__benchIdle()), 60_000, 'idle before export');
     const r = await withTimeout(
@@ -439,7 +460,7 @@ async function browserRun(baseUrl, stemNames, work) {
   const wav = await exportOnce('wav');
   const flac = await exportOnce('flac');
   const warnings = await page.evaluate(() => window.__aimixer.studio.notices.filter((n) => n.level === 'warning').map((n) => `${n.subject ?? ''}: ${n.message}`));
-  return { userAgent, decode_s: imported.decode_s, standalone, mp3Cold, mp3, wav, flac, warnings, pageErrors };
+  return { userAgent, decode_s: imported.decode_s, standalone, automix, mp3Cold, mp3, wav, flac, warnings, pageErrors };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -468,6 +489,11 @@ function printReport(r) {
   lines.push('');
   lines.push(`MP3 export, cold (first export: workers and ffmpeg.wasm start) → warm: render ${fmt(b.mp3Cold.timings.render_s)} → ${fmt(b.mp3.timings.render_s)}, master ${fmt(b.mp3Cold.timings.master_s)} → ${fmt(b.mp3.timings.master_s)}, encode ${fmt(b.mp3Cold.timings.encode_s)} → ${fmt(b.mp3.timings.encode_s)}, verify ${fmt(b.mp3Cold.timings.verify_s)} → ${fmt(b.mp3.timings.verify_s)} s; passes ${b.mp3Cold.check.attempts} → ${b.mp3.check.attempts}`);
   lines.push(`standalone studio.renderMix(): ${fmt(b.standalone.render_s)} s`);
+  const am = b.automix;
+  lines.push(
+    `auto-mix, 8 stems: analysis ${fmt(am.cold.analysis_s)} s + model call ${fmt(am.warm.model_s, 3)} s (inference ${fmt(am.warm.inference_s * 1000, 1)} ms on ${am.warm.ep}; first call with weights and self-check ${fmt(am.cold.model_s)} s); ` +
+      `targets: analysis + inference ≤ 1.5 s: ${am.cold.analysis_s + am.warm.inference_s <= 1.5 ? 'PASS' : 'MISS'}, inference ≤ 50 ms: ${am.warm.inference_s <= 0.05 ? 'PASS' : 'MISS'}`,
+  );
   lines.push(`native runs (before the browser, then after): (a) ${native.pipelineRuns.map((x) => fmt(x)).join(', ')} s; (b) ${native.lameRuns.map((x) => fmt(x)).join(', ')} s (median reported)`);
   lines.push('');
   const mark = (ok) => (ok ? 'PASS' : 'MISS');
@@ -504,6 +530,12 @@ function writeResults(r, machine) {
     'bench.ffmpeg': machine.ffmpeg,
     'bench.loadavg_1m_at_start': round(machine.load, 2),
     'bench.stems': `${STEM_COUNT} stereo × ${SECONDS} s × ${RATE} Hz, 16-bit WAV`,
+    'automix.analysis_s': round(b.automix.cold.analysis_s),
+    'automix.inference_s': round(b.automix.warm.inference_s, 4),
+    'automix.model_call_s': round(b.automix.warm.model_s, 4),
+    'automix.model_cold_s': round(b.automix.cold.model_s),
+    'automix.total_s': round(b.automix.cold.analysis_s + b.automix.warm.model_s),
+    'automix.ep': b.automix.warm.ep,
     'mix.decode_s': round(b.decode_s),
     'mix.render_s': round(b.mp3.timings.render_s),
     'mix.master_s': round(b.mp3.timings.master_s),

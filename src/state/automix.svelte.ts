@@ -25,6 +25,8 @@ export class AutoMixDesk {
   progress = $state.raw<JobProgress | null>(null);
   /** Where the last neural model ran (WebGPU or WASM, and why); null for non-neural models. */
   runtime = $state.raw<(AutomixRuntimeInfo & { modelId: string }) | null>(null);
+  /** Seconds spent by the last run: analysing tracks not yet analysed, then the model in its worker. */
+  lastTimings = $state.raw<{ analysis_s: number; model_s: number; inference_s: number | null } | null>(null);
 
   readonly #studio: Studio;
   /** Features by track id: a track's audio never changes, so they never go stale. */
@@ -69,7 +71,9 @@ export class AutoMixDesk {
     const trackIds = session.tracks.map((t) => t.id);
     try {
       assertAutomixTrackCount(trackIds.length);
+      const t0 = performance.now();
       const features = await this.#analyse(session.id, trackIds, ctrl.signal);
+      const t1 = performance.now();
       this.busy = `Running ${modelMeta(modelId).label}`;
       this.progress = { fraction: null, stage: 'inference' };
       const meta = modelMeta(modelId);
@@ -78,6 +82,7 @@ export class AutoMixDesk {
         onProgress: (p) => (this.progress = p),
       });
       this.runtime = runtime ? { ...runtime, modelId } : null;
+      this.lastTimings = { analysis_s: (t1 - t0) / 1000, model_s: (performance.now() - t1) / 1000, inference_s: runtime ? runtime.inferenceMs / 1000 : null };
       if (runtime?.fetchEvents.includes('cache-corrupt')) {
         this.#studio.notify('warning', `The cached weights of ${meta.label} were damaged; they were downloaded again.`, 'Auto-mix');
       }
