@@ -12,8 +12,8 @@ import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renam
 import { join } from 'node:path';
 import { cpus } from 'node:os';
 import { CACHE_DIR, FEATURES_DIR, LMMS_PROJECTS, readSplit, songSlug, SONGS_DIR } from './automix/paths';
-import { capProject, projectSeconds } from './automix/lmms-project';
-import { analyseSongFolder, SONG_FEATURES_VERSION, type SongFeatures } from './automix/song-features';
+import { projectSeconds, windowProject } from './automix/lmms-project';
+import { analyseSongFolder, mixLoudness, SONG_FEATURES_VERSION, type SongFeatures } from './automix/song-features';
 
 const args = process.argv.slice(2);
 const flag = (name: string): boolean => args.includes(name);
@@ -33,10 +33,11 @@ const timeoutSeconds = Number(option('--timeout') ?? 1800);
  */
 const MAX_PROJECT_TRACKS = 64;
 /**
- * Songs longer than this are cut to their first MAX_SONG_SECONDS (every clip after the cut removed,
- * clips crossing it shortened; notes still sounding ring out): lmms renders the whole song once per
- * track, and with 2 shared cores a 5-minute, 20-track song took 20 minutes. The first six songs
- * rendered (Alf42red-Mauiwowi … EsoXLB-CPU, CapDan-ReggaeTry) and Momo64-esp were rendered whole.
+ * Songs longer than this are rendered as a window of MAX_SONG_SECONDS where most of their tracks
+ * play (scripts/automix/lmms-project.ts): lmms renders the whole song once per track, and with 2
+ * shared cores a 5-minute, 21-track song (Momo64-esp) took 20 minutes. The first songs rendered
+ * (Alf42red-Mauiwowi, CapDan-ReggaetonTry, CapDan-TwilightArea, CapDan-ZeroSumGame, EsoXLB-CPU,
+ * CapDan-ReggaeTry, Momo64-esp) were rendered whole; render.json records which.
  */
 const MAX_SONG_SECONDS = Number(option('--max-seconds') ?? 90);
 
@@ -75,7 +76,7 @@ function runLmms(argv: string[], logPath: string, deadline: number): Promise<voi
       clearTimeout(timer);
       // The progress bar is carriage returns: keep the log readable.
       appendFileSync(logPath, Buffer.concat(chunks).toString('utf8').replace(/\r[^\n]*?(?=\r|\n)/g, '') + '\n');
-      if (sig) reject(new Error(`lmms ${argv[0]} killed (${sig}): over the ${timeoutSeconds} s limit`));
+      if (sig) reject(new Error(Date.now() >= deadline ? `lmms ${argv[0]} stopped (${sig}): over the ${timeoutSeconds} s limit` : `lmms ${argv[0]} crashed (${sig}); see ${logPath}`));
       else if (code !== 0) reject(new Error(`lmms ${argv[0]} exited with ${code}; see ${logPath}`));
       else resolve();
     });
@@ -85,9 +86,9 @@ function runLmms(argv: string[], logPath: string, deadline: number): Promise<voi
 interface RenderRecord {
   slug: string;
   project: string;
-  /** Length of the arrangement, and where it was cut (null: rendered whole). */
+  /** Length of the arrangement, and the window rendered (null: rendered whole). */
   projectSeconds: number;
-  cutAtSeconds: number | null;
+  window: { startSeconds: number; seconds: number } | null;
   stems: string[];
   seconds: number;
   rendered: string;
@@ -97,7 +98,8 @@ interface RenderRecord {
 function projectXml(project: string): string {
   if (!project.endsWith('.mmpz')) return readFileSync(project, 'utf8');
   const r = spawnSync('lmms', ['--allowroot', 'dump', project], { encoding: 'utf8', maxBuffer: 256 << 20, env: { ...process.env, QT_QPA_PLATFORM: 'offscreen' } });
-  if (r.status !== 0 || !r.stdout.includes('<lmms-project')) throw new Error(`lmms dump ${project} failed: ${r.stderr}`);
+  // Projects saved by lmms before 1.0 say <multimedia-project>.
+  if (r.status !== 0 || !/<(lmms|multimedia)-project/.test(r.stdout)) throw new Error(`lmms dump ${project} failed (${r.status}): ${r.stderr.trim().split('\n').pop()}`);
   return r.stdout;
 }
 
@@ -115,11 +117,11 @@ async function renderSong(slug: string, original: string): Promise<void> {
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(join(tmp, 'stems'), { recursive: true });
   const seconds = projectSeconds(xml);
-  const cut = capProject(xml, MAX_SONG_SECONDS);
+  const cut = windowProject(xml, MAX_SONG_SECONDS);
   if (cut) {
     const shortened = join(tmp, 'project.mmp');
-    writeFileSync(shortened, cut);
-    log(`render ${slug}: ${seconds.toFixed(0)} s long, cut to the first ${MAX_SONG_SECONDS} s`);
+    writeFileSync(shortened, cut.xml);
+    log(`render ${slug}: ${seconds.toFixed(0)} s long, rendering ${MAX_SONG_SECONDS} s from ${cut.startSeconds.toFixed(1)} s`);
     project = shortened;
   }
   const started = Date.now();
@@ -137,7 +139,7 @@ async function renderSong(slug: string, original: string): Promise<void> {
     slug,
     project: original,
     projectSeconds: Math.round(seconds * 10) / 10,
-    cutAtSeconds: cut ? MAX_SONG_SECONDS : null,
+    window: cut ? { startSeconds: Math.round(cut.startSeconds * 10) / 10, seconds: MAX_SONG_SECONDS } : null,
     stems,
     seconds: (Date.now() - started) / 1000,
     rendered: new Date().toISOString(),
@@ -152,7 +154,16 @@ function featuresSong(slug: string): void {
   const out = join(FEATURES_DIR, `${slug}.json`);
   if (existsSync(out)) {
     const cached = JSON.parse(readFileSync(out, 'utf8')) as SongFeatures;
-    if (cached.version === SONG_FEATURES_VERSION) return;
+    if (cached.version === SONG_FEATURES_VERSION) {
+      // Caches written before the mix's loudness was recorded only need that.
+      if (cached.mixLufs === undefined) {
+        cached.mixLufs = mixLoudness(join(SONGS_DIR, slug));
+        writeFileSync(out + '.tmp', JSON.stringify(cached));
+        renameSync(out + '.tmp', out);
+        log(`features ${slug}: added the mix's loudness`);
+      }
+      return;
+    }
   }
   const started = Date.now();
   const song = analyseSongFolder(slug, join(SONGS_DIR, slug));

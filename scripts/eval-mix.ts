@@ -6,6 +6,8 @@
 // - level_err_db: mean over tracks of |ΔL − mean ΔL|, ΔL = integrated loudness of the restored
 //   stem − that of the musician's stem (so only relative levels count: the overall level is
 //   mastering's job); tracks are those the musician's stems have above −70 LUFS;
+//   level_err_db_audible: the same over the tracks within 30 LU of the song's loudest stem, so
+//   that near-silent stems (which equal loudness would raise by 40 dB) do not decide the score;
 // - pan_err: mean |proposed pan − the pan that undoes the corruption|;
 // - mrstft: multi-resolution STFT distance of the sum of the restored stems, loudness-matched, to
 //   the musician's full mix (lmms render).
@@ -17,7 +19,7 @@
 //   npm run eval:mix -- --seed 7 --seconds 60         another corruption draw; only the first 60 s of each song
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { equalLoudnessRunner } from '../models/equal-loudness/runner';
 import { MIXNET_VARIANTS, mixnetModelId } from '../models/mixnet/runner';
 import type { AutomixOutput, ModelMeta } from '../src/shared/automix';
@@ -35,6 +37,8 @@ import type { SongFeatures } from './automix/song-features';
 
 const SESSION_RATE = 44_100;
 const EVALUATED_LUFS = -70;
+/** "Audible" tracks: at most this far below the song's loudest stem (the musician's levels). */
+const AUDIBLE_RANGE_LU = 30;
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => {
   const i = args.indexOf(name);
@@ -102,6 +106,8 @@ type ModelId = string;
 interface ModelScore {
   /** Per evaluated track: ΔL − mean ΔL (dB) and the pan error. */
   levelDeviations: number[];
+  /** The same over the audible tracks only (their own mean removed). */
+  audibleDeviations: number[];
   panErrors: number[];
   mrstft: number;
 }
@@ -136,6 +142,8 @@ async function evaluateSong(song: SongInput): Promise<SongResult> {
   const corruptions: Corruption[] = song.stems.map(() => sampleCorruption(random));
   const musicianLufs = song.stems.map((s) => integratedLoudness(s.channels, SESSION_RATE));
   const evaluated = musicianLufs.flatMap((l, i) => (l > EVALUATED_LUFS ? [i] : []));
+  const loudest = Math.max(...musicianLufs.filter(Number.isFinite));
+  const audible = evaluated.map((i) => musicianLufs[i] >= loudest - AUDIBLE_RANGE_LU);
   const corrupted = song.stems.map((s, i) => corruptAudio(s.channels, SESSION_RATE, corruptions[i]));
   const features: TrackFeatures[] = corrupted.map((c) => analyseTrack(c, SESSION_RATE));
   const input = { tracks: features.map((f) => ({ features: f })) };
@@ -169,12 +177,15 @@ async function evaluateSong(song: SongInput): Promise<SongResult> {
       if (musicianLufs[i] > EVALUATED_LUFS) delta.push(Math.max(integratedLoudness(restored, SESSION_RATE), -120) - musicianLufs[i]);
     });
     const offset = mean(delta);
+    const audibleDelta = delta.filter((_, k) => audible[k]);
+    const audibleOffset = mean(audibleDelta);
     const refLufs = integratedLoudness(song.mix, SESSION_RATE);
     const mixLufs = integratedLoudness(mix, SESSION_RATE);
     const match = Number.isFinite(refLufs) && Number.isFinite(mixLufs) ? Math.pow(10, (refLufs - mixLufs) / 20) : 1;
     for (const ch of mix) for (let k = 0; k < ch.length; k++) ch[k] *= match;
     scores[id] = {
       levelDeviations: delta.map((d) => d - offset),
+      audibleDeviations: audibleDelta.map((d) => d - audibleOffset),
       panErrors: evaluated.map((i) => Math.abs(out.tracks[i].pan + corruptions[i].pan)),
       mrstft: NaN,
     };
@@ -207,6 +218,7 @@ async function evaluateSong(song: SongInput): Promise<SongResult> {
 
 interface Summary {
   level_err_db: number;
+  level_err_db_audible: number;
   level_err_db_median: number;
   pan_err: number;
   mrstft: number;
@@ -216,6 +228,7 @@ function summarise(results: SongResult[], id: ModelId): Summary {
   const dev = results.flatMap((r) => r.scores[id].levelDeviations.map(Math.abs));
   return {
     level_err_db: mean(dev),
+    level_err_db_audible: mean(results.flatMap((r) => r.scores[id].audibleDeviations.map(Math.abs))),
     level_err_db_median: median(dev),
     pan_err: mean(results.flatMap((r) => r.scores[id].panErrors)),
     mrstft: mean(results.map((r) => r.scores[id].mrstft)),
@@ -229,13 +242,13 @@ function table(title: string, results: SongResult[]): string {
   const lines = [
     `**${title}** (${results.length} songs, ${results.reduce((s, r) => s + r.tracks, 0)} tracks: ${results.map((r) => r.name).join(', ')})`,
     '',
-    '| model | level error (dB) | median (dB) | vs equal loudness | pan error | MRSTFT |',
-    '|---|---:|---:|---:|---:|---:|',
+    '| model | level error (dB) | vs equal loudness | median (dB) | audible tracks (dB) | pan error | MRSTFT |',
+    '|---|---:|---:|---:|---:|---:|---:|',
   ];
   for (const id of MODEL_IDS) {
     const s = summarise(results, id);
     const vs = id === 'equal-loudness' ? '—' : `${s.level_err_db <= eq ? '−' : '+'}${Math.abs(Math.round(100 * (1 - s.level_err_db / eq)))} %`;
-    lines.push(`| ${id} | ${s.level_err_db.toFixed(2)} | ${s.level_err_db_median.toFixed(2)} | ${vs} | ${s.pan_err.toFixed(3)} | ${s.mrstft.toFixed(3)} |`);
+    lines.push(`| ${id} | ${s.level_err_db.toFixed(2)} | ${vs} | ${s.level_err_db_median.toFixed(2)} | ${s.level_err_db_audible.toFixed(2)} | ${s.pan_err.toFixed(3)} | ${s.mrstft.toFixed(3)} |`);
   }
   lines.push('', '| song | tracks | ' + MODEL_IDS.join(' | ') + ' |', '|---|---:|' + MODEL_IDS.map(() => '---:').join('|') + '|');
   for (const r of results) lines.push(`| ${r.name} | ${r.tracks} | ${MODEL_IDS.map((id) => mean(r.scores[id].levelDeviations.map(Math.abs)).toFixed(2)).join(' | ')} |`);
@@ -299,10 +312,12 @@ async function main(): Promise<void> {
   if (stemsDir) {
     const mixPath = option('--mix');
     if (!mixPath) throw new Error('--stems needs --mix FILE, the reference mix of those stems');
-    const result = await evaluateSong(loadStemFolder(basename(stemsDir), stemsDir, mixPath, null));
+    const dir = resolve(stemsDir);
+    const name = basename(dir) === 'stems' ? basename(dirname(dir)) : basename(dir);
+    const result = await evaluateSong(loadStemFolder(name, dir, mixPath, null));
     const out = Object.fromEntries(MODEL_IDS.map((id) => {
       const s = summarise([result], id);
-      return [id, { level_err_db: round(s.level_err_db, 4), pan_err: round(s.pan_err, 4), mrstft: round(s.mrstft, 4), level_err_db_median: round(s.level_err_db_median, 4), tracks: result.tracks }];
+      return [id, { level_err_db: round(s.level_err_db, 4), pan_err: round(s.pan_err, 4), mrstft: round(s.mrstft, 4), level_err_db_median: round(s.level_err_db_median, 4), level_err_db_audible: round(s.level_err_db_audible, 4), tracks: result.tracks }];
     }));
     if (json) console.log(JSON.stringify(out, null, 2));
     else console.log(table(result.name, [result]));

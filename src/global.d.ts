@@ -3,10 +3,11 @@ import type { Studio } from './state/studio.svelte';
 import type { MasteringDesk } from './state/mastering.svelte';
 import type { AutoMixDesk } from './state/automix.svelte';
 import type { TournamentDesk } from './state/tournament.svelte';
+import type { PodcastDesk } from './state/podcast.svelte';
 
 declare global {
   interface Window {
-    __aimixer?: { studio: Studio; desk: MasteringDesk; automix: AutoMixDesk; tournament: TournamentDesk; offlineReady: Promise<void> };
+    __aimixer?: { studio: Studio; desk: MasteringDesk; automix: AutoMixDesk; tournament: TournamentDesk; podcast: PodcastDesk; offlineReady: Promise<void> };
   }
 }
 

@@ -4,16 +4,18 @@ import { Studio } from './state/studio.svelte';
 import { MasteringDesk } from './state/mastering.svelte';
 import { AutoMixDesk } from './state/automix.svelte';
 import { TournamentDesk } from './state/tournament.svelte';
+import { PodcastDesk } from './state/podcast.svelte';
 import { whenOfflineReady } from './pwa/register';
 
 const studio = new Studio();
 const desk = new MasteringDesk(studio);
 const automix = new AutoMixDesk(studio);
 const tournament = new TournamentDesk(studio);
+const podcast = new PodcastDesk(studio);
 const offlineReady = whenOfflineReady();
 
-window.__aimixer = { studio, desk, automix, tournament, offlineReady };
+window.__aimixer = { studio, desk, automix, tournament, podcast, offlineReady };
 
-mount(App, { target: document.getElementById('app')!, props: { studio, desk, automix, tournament } });
+mount(App, { target: document.getElementById('app')!, props: { studio, desk, automix, tournament, podcast } });
 void studio.init(import.meta.env.BASE_URL);
 void tournament.init();

@@ -39,14 +39,23 @@ export function variantOf(stem: StemFeatures, c: Corruption): Variant {
   return { row: mixnetFeatureRow(f, f.integratedLufs), lufs: f.integratedLufs, corruption: c, target: Float32Array.from([r.gainDb, r.pan, ...r.eqGainsDb]) };
 }
 
-/** The active stems of a song, each with `count` seeded corruptions (the first one is no corruption when `clean`). */
+/**
+ * The active stems of a song, each with `count` seeded corruptions (the first one is no corruption
+ * when `clean`). Loudness is stored relative to the song's full mix, so stems of different songs
+ * can share a session with each musician's balance intact.
+ */
 export function songExamples(song: SongFeatures, count: number, seed: number, clean: boolean): StemExamples[] {
   const out: StemExamples[] = [];
+  const reference = song.mixLufs ?? 0;
   song.stems.forEach((stem, s) => {
     if (isSilentTrack(stem.features)) return;
     const random = mulberry32(seed * 1000 + s);
     const variants: Variant[] = [];
-    for (let k = 0; k < count; k++) variants.push(variantOf(stem, clean && k === 0 ? { gainDb: 0, pan: 0, tiltDbPerOctave: 0 } : sampleCorruption(random)));
+    for (let k = 0; k < count; k++) {
+      const v = variantOf(stem, clean && k === 0 ? { gainDb: 0, pan: 0, tiltDbPerOctave: 0 } : sampleCorruption(random));
+      v.lufs -= reference;
+      variants.push(v);
+    }
     out.push({ song: song.slug, file: stem.file, variants });
   });
   return out;

@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrackFeatures } from '../../src/shared/features';
 import { forEachPowerFrame } from '../../src/dsp/stft';
+import { integratedLoudness } from '../../src/dsp/loudness';
 import { analyseTrack, TRACK_FEATURES_VERSION } from '../../src/dsp/track-features';
 import { parseWav } from '../../src/dsp/wav';
 
@@ -31,6 +32,8 @@ export interface SongFeatures {
   slug: string;
   /** Duration of the stems (s). */
   seconds: number;
+  /** Integrated loudness of the musician's full mix (LUFS): the stems' common reference across songs. */
+  mixLufs?: number;
   stems: StemFeatures[];
 }
 
@@ -70,5 +73,10 @@ export function analyseSongFolder(slug: string, songDir: string): SongFeatures {
     seconds = Math.max(seconds, channels[0].length / sampleRate);
     stems.push({ file, features: analyseTrack(channels, sampleRate), meanPowerDb: meanPowerSpectrumDb(channels, sampleRate) });
   }
-  return { version: SONG_FEATURES_VERSION, slug, seconds, stems };
+  return { version: SONG_FEATURES_VERSION, slug, seconds, mixLufs: mixLoudness(songDir), stems };
+}
+
+export function mixLoudness(songDir: string): number {
+  const { channels, sampleRate } = readWavFile(join(songDir, 'mix.wav'));
+  return integratedLoudness(channels, sampleRate);
 }

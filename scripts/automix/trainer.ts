@@ -28,6 +28,8 @@ export interface TrainConfig {
   eqWeight: number;
   minTracks: number;
   maxTracks: number;
+  /** Fraction of sessions drawn from the stems of all training songs rather than one song. */
+  crossSong: number;
 }
 
 export const DEFAULT_CONFIG: TrainConfig = {
@@ -43,6 +45,7 @@ export const DEFAULT_CONFIG: TrainConfig = {
   eqWeight: 0.5,
   minTracks: 2,
   maxTracks: 32,
+  crossSong: 0,
 };
 
 /** Typical sizes: gain errors are read against 6 dB, pan against 0.3, EQ against 3 dB. */
@@ -96,8 +99,9 @@ export function sampleBatch(bySong: StemExamples[][], count: number, random: () 
   const xs: Float32Array[] = [];
   const ys: Float32Array[] = [];
   const sizes: number[] = [];
+  const everyStem = cfg.crossSong > 0 ? bySong.flat() : [];
   for (let b = 0; b < count; b++) {
-    const stems = bySong[Math.floor(random() * bySong.length)];
+    const stems = random() < cfg.crossSong ? everyStem : bySong[Math.floor(random() * bySong.length)];
     const maxN = Math.min(cfg.maxTracks, stems.length);
     const minN = Math.min(cfg.minTracks, maxN);
     const n = minN + Math.floor(random() * (maxN - minN + 1));

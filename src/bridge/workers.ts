@@ -8,9 +8,11 @@ export function createJobSystem(): JobSystem {
       concurrency: 2,
       create: () => new Worker(new URL('../../workers/decode/index.ts', import.meta.url), { type: 'module', name: 'decode' }),
     },
-    // Two, so a render splits its tracks across both cores.
+    // Two, so a render splits its tracks across both cores (and mastering its measurements). Kept a
+    // minute: each keeps the track audio it rendered, so the re-render after an edit reads nothing back.
     render: {
       concurrency: 2,
+      idleMs: 60_000,
       create: () => new Worker(new URL('../../workers/render/index.ts', import.meta.url), { type: 'module', name: 'render' }),
     },
     // Two: auto-mix splits a session's tracks over both cores.
@@ -30,6 +32,19 @@ export function createJobSystem(): JobSystem {
       concurrency: 2,
       idleMs: 120_000,
       create: () => new Worker(new URL('../../workers/export/index.ts', import.meta.url), { type: 'module', name: 'export' }),
+    },
+    // Two: a podcast episode's chunks are analysed on both cores (and a reel's MP3 halves encoded).
+    // Kept two minutes: each holds a warm ffmpeg core and the VAD session.
+    podcast: {
+      concurrency: 2,
+      idleMs: 120_000,
+      create: () => new Worker(new URL('../../workers/podcast/index.ts', import.meta.url), { type: 'module', name: 'podcast' }),
+    },
+    // One, kept ten minutes: it holds the reel's decoded clips, so the re-render after an edit decodes only what changed.
+    'podcast-reel': {
+      concurrency: 1,
+      idleMs: 600_000,
+      create: () => new Worker(new URL('../../workers/podcast/index.ts', import.meta.url), { type: 'module', name: 'podcast-reel' }),
     },
   });
 }

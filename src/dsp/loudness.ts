@@ -43,6 +43,11 @@ export function measureLoudness(channels: Float32Array[], sampleRate: number, op
   return analyse(channels, sampleRate, opts, true);
 }
 
+/** measureLoudness without the sample and true peak (NaN), for loops that need the peaks only now and then. */
+export function measureLoudnessWithoutPeaks(channels: Float32Array[], sampleRate: number, opts: LoudnessOptions = {}): LoudnessReport {
+  return analyse(channels, sampleRate, opts, false);
+}
+
 /**
  * Integrated loudness alone (no true peak), for loops that re-measure after each gain change;
  * about 5× cheaper than measureLoudness on dense material.

@@ -4,8 +4,8 @@
 import type { MasteringReport, MasteringSettings } from '../shared/mastering';
 import { Equalizer } from './channel-strip';
 import { Compressor, dbToGain, gainToDb, onePoleCoefficient } from './dynamics';
-import { integratedLoudness, measureLoudness, type LoudnessReport } from './loudness';
-import { oversamplingFactor, truePeakInterpolatorTaps, TRUE_PEAK_TAPS_PER_PHASE, truePeakDb } from './true-peak';
+import { integratedLoudness, measureLoudness, measureLoudnessWithoutPeaks, type LoudnessReport } from './loudness';
+import { addFourTimesThirtyTwoTapEnvelope, amplitudeToDb, oversamplingFactor, samplePeak, truePeak, truePeakInterpolatorTaps, TRUE_PEAK_TAPS_PER_PHASE, truePeakDb } from './true-peak';
 import { sanitizeSamples } from './peaks';
 
 const LOOKAHEAD_MS = 1.5;
@@ -35,8 +35,8 @@ function checkAbort(signal?: { readonly aborted: boolean }): void {
 
 /** EQ → bus compressor → stereo width, on copies so the unmastered mix stays intact for A/B. */
 export function toneMix(left: Float32Array, right: Float32Array, sampleRate: number, s: MasteringSettings): { left: Float32Array; right: Float32Array; nonFinite: number } {
-  const l = Float32Array.from(left);
-  const r = Float32Array.from(right);
+  const l = left.slice();
+  const r = right.slice();
   const nonFinite = sanitizeSamples(l) + sanitizeSamples(r);
   const eq = new Equalizer(sampleRate, 2);
   eq.setSettings(s.eqEnabled, s.eq);
@@ -63,10 +63,14 @@ export function toneMix(left: Float32Array, right: Float32Array, sampleRate: num
 // samples; where even that cannot reach the threshold, the exact interpolation is skipped. The
 // shortcut is guarded: masterMix measures the result exactly and lowers the ceiling if it was wrong.
 const NEAR_PEAK_BOUND = 1.5;
+/** Samples the 4× envelope skips or computes together. */
+const ENVELOPE_BLOCK = 32;
 
 /**
  * Per-sample true-peak envelope: the largest |value| of the oversampled signal in [n, n+1),
- * over both channels, computed exactly wherever it could exceed `floor`.
+ * over both channels, computed exactly wherever it could exceed `floor`. Below the floor it holds
+ * an estimate no higher than the floor (0 where a whole block stays under it): a limiter whose
+ * gain keeps gain · floor under its ceiling never acts there, whatever the value.
  */
 export function truePeakEnvelope(left: Float32Array, right: Float32Array, sampleRate: number, floor: number): Float32Array {
   const n = left.length;
@@ -74,15 +78,63 @@ export function truePeakEnvelope(left: Float32Array, right: Float32Array, sample
   const factor = oversamplingFactor(sampleRate);
   const T = TRUE_PEAK_TAPS_PER_PHASE;
   const half = T / 2;
+  if (factor === 4 && T === 32) {
+    for (const ch of [left, right]) envelopeOfChannelFourTimes(ch, floor / NEAR_PEAK_BOUND, env);
+    return slidingMax(env, half, half);
+  }
   const taps = truePeakInterpolatorTaps(factor, T);
   // Zero-padded copy: the interpolation around sample c reads padded[c … c+T-1].
   const padded = new Float32Array(n + T);
   for (const ch of [left, right]) {
     padded.set(ch, half - 1);
     envelopeOfChannel(padded, n, taps, T, factor - 1, floor / NEAR_PEAK_BOUND, env);
-    padded.fill(0);
   }
-  return dilate(env, half);
+  return slidingMax(env, half, half);
+}
+
+/**
+ * The 4×, 32-tap envelope (44.1/48 kHz) of one channel, added to env. Blocks whose samples' four
+ * nearest neighbours all stay under nearFloor are skipped; each run of the others goes through the
+ * true-peak detector's unrolled kernel in one call.
+ */
+function envelopeOfChannelFourTimes(x: Float32Array, nearFloor: number, env: Float32Array): void {
+  const n = x.length;
+  // Centres in [15, n - 16) read x[c - 15 … c + 16] in place; the few at either end use a padded copy.
+  const lo = 15;
+  const hi = n - 16;
+  const edge = (from: number, to: number) => {
+    const scratch = new Float32Array(to - from + 31);
+    for (let k = 0; k < scratch.length; k++) {
+      const j = from - 15 + k;
+      if (j >= 0 && j < n) scratch[k] = x[j];
+    }
+    addFourTimesThirtyTwoTapEnvelope(scratch, 15, 15 + to - from, env, 15 - from);
+  };
+  const exact = (from: number, to: number) => {
+    const a = Math.max(from, lo);
+    const b = Math.min(to, hi);
+    if (a >= b) return edge(from, to);
+    if (from < a) edge(from, a);
+    addFourTimesThirtyTwoTapEnvelope(x, a, b, env, 0);
+    if (b < to) edge(b, to);
+  };
+  let runStart = -1;
+  for (let start = 0; start < n; start += ENVELOPE_BLOCK) {
+    const end = Math.min(n, start + ENVELOPE_BLOCK);
+    // The four nearest samples of centres start … end-1 are start-1 … end+1.
+    let near = 0;
+    for (let j = Math.max(0, start - 1), last = Math.min(n, end + 2); j < last; j++) {
+      const a = x[j] < 0 ? -x[j] : x[j];
+      if (a > near) near = a;
+    }
+    if (near > nearFloor) {
+      if (runStart < 0) runStart = start;
+    } else if (runStart >= 0) {
+      exact(runStart, start);
+      runStart = -1;
+    }
+  }
+  if (runStart >= 0) exact(runStart, n);
 }
 
 function envelopeOfChannel(padded: Float32Array, n: number, taps: Float64Array, T: number, phases: number, nearFloor: number, env: Float32Array): void {
@@ -94,22 +146,6 @@ function envelopeOfChannel(padded: Float32Array, n: number, taps: Float64Array, 
     let peak = Math.abs(padded[i]);
     if (phases > 0 && near <= nearFloor) {
       peak = near * NEAR_PEAK_BOUND;
-    } else if (phases === 3) {
-      let a1 = 0;
-      let a2 = 0;
-      let a3 = 0;
-      for (let k = 0; k < T; k++) {
-        const x = padded[c + k];
-        a1 += taps[k] * x;
-        a2 += taps[T + k] * x;
-        a3 += taps[2 * T + k] * x;
-      }
-      if (a1 < 0) a1 = -a1;
-      if (a2 < 0) a2 = -a2;
-      if (a3 < 0) a3 = -a3;
-      if (a1 > peak) peak = a1;
-      if (a2 > peak) peak = a2;
-      if (a3 > peak) peak = a3;
     } else {
       for (let p = 0; p < phases; p++) {
         let acc = 0;
@@ -121,25 +157,44 @@ function envelopeOfChannel(padded: Float32Array, n: number, taps: Float64Array, 
   }
 }
 
-/** Sliding maximum over ±radius: an output sample interpolates its neighbours, so their gain must already be down too. */
-function dilate(env: Float32Array, radius: number): Float32Array {
-  const n = env.length;
+/**
+ * Sliding maximum of a non-negative signal over [i - before, i + after] (van Herk / Gil-Werman:
+ * about three comparisons per sample whatever the window, with no data-dependent queue).
+ */
+export function slidingMax(src: Float32Array, before: number, after: number): Float32Array {
+  const n = src.length;
+  const w = before + after + 1;
   const out = new Float32Array(n);
-  const dq = new Int32Array(n + 1);
-  let head = 0;
-  let tail = 0;
-  for (let j = 0; j < n + radius; j++) {
-    if (j < n) {
-      while (tail > head && env[dq[tail - 1]] <= env[j]) tail--;
-      dq[tail++] = j;
+  // Window i covers source [i - before, i + after]; blocks of w window starts share one suffix table.
+  const suffix = new Float32Array(w);
+  for (let blockStart = 0; blockStart < n; blockStart += w) {
+    // Suffix maxima of source [blockStart - before + k, blockStart - before + w), k = 0 … w-1.
+    let m = 0;
+    for (let k = w - 1; k >= 0; k--) {
+      const j = blockStart - before + k;
+      if (j >= 0 && j < n && src[j] > m) m = src[j];
+      suffix[k] = m;
     }
-    const i = j - radius;
-    if (i >= 0) {
-      while (dq[head] < i - radius) head++;
-      out[i] = env[dq[head]];
+    // Window blockStart + k adds source [blockStart - before + w, blockStart - before + w + k).
+    let p = 0;
+    const blockEnd = Math.min(n, blockStart + w);
+    for (let i = blockStart, k = 0; i < blockEnd; i++, k++) {
+      out[i] = suffix[k] > p ? suffix[k] : p;
+      const j = blockStart - before + w + k;
+      if (j < n && src[j] > p) p = src[j];
     }
   }
   return out;
+}
+
+/** Lookahead of the limiter in samples at this rate. */
+function lookaheadFrames(sampleRate: number): number {
+  return Math.max(1, Math.round((LOOKAHEAD_MS / 1000) * sampleRate));
+}
+
+/** The envelope's maximum over each sample's lookahead window [i, i + lookahead]: independent of gain and ceiling. */
+export function lookaheadPeak(env: Float32Array, sampleRate: number): Float32Array {
+  return slidingMax(env, 0, lookaheadFrames(sampleRate));
 }
 
 /**
@@ -147,31 +202,27 @@ function dilate(env: Float32Array, radius: number): Float32Array {
  * of ceiling / (gain · envelope), so every sample is attenuated before it arrives (no delay offline).
  */
 export function limitWithEnvelope(left: Float32Array, right: Float32Array, env: Float32Array, gain: number, ceiling: number, sampleRate: number): { left: Float32Array; right: Float32Array } {
+  return limitWithLookahead(left, right, env, lookaheadPeak(env, sampleRate), gain, ceiling, sampleRate);
+}
+
+/**
+ * limitWithEnvelope with the envelope's lookahead maximum given, so a pass is one loop. The sliding
+ * minimum of the required gain over [i, i + lookahead] is the required gain of that window's largest
+ * envelope value: both the division and the float32 rounding are monotonic.
+ */
+function limitWithLookahead(
+  left: Float32Array,
+  right: Float32Array,
+  env: Float32Array,
+  ahead: Float32Array,
+  gain: number,
+  ceiling: number,
+  sampleRate: number,
+): { left: Float32Array; right: Float32Array } {
   const n = left.length;
-  const la = Math.max(1, Math.round((LOOKAHEAD_MS / 1000) * sampleRate));
+  const la = lookaheadFrames(sampleRate);
   const aR = onePoleCoefficient(RELEASE_MS, sampleRate);
-  const required = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const p = gain * env[i];
-    required[i] = p > ceiling ? ceiling / p : 1;
-  }
-  // Sliding minimum over the future window [i, i + la] with a monotonic deque.
-  const windowMin = new Float32Array(n);
-  const dq = new Int32Array(n + la + 1);
-  let head = 0;
-  let tail = 0;
-  for (let j = 0; j < n + la; j++) {
-    if (j < n) {
-      const v = required[j];
-      while (tail > head && required[dq[tail - 1]] >= v) tail--;
-      dq[tail++] = j;
-    }
-    const i = j - la;
-    if (i >= 0) {
-      while (dq[head] < i) head++;
-      windowMin[i] = required[dq[head]];
-    }
-  }
+  const fround = Math.fround;
   const outL = new Float32Array(n);
   const outR = new Float32Array(n);
   let released = 1;
@@ -179,13 +230,17 @@ export function limitWithEnvelope(left: Float32Array, right: Float32Array, env: 
   let boxSum = la;
   let boxPos = 0;
   for (let i = 0; i < n; i++) {
-    const target = windowMin[i];
+    const pa = gain * ahead[i];
+    const target = pa > ceiling ? fround(ceiling / pa) : 1;
     released = target < released ? target : target + aR * (released - target);
     boxSum += released - box[boxPos];
     box[boxPos] = released;
     if (++boxPos === la) boxPos = 0;
-    // Box average of values each ≤ required[i] (they saw i inside their window) stays ≤ it.
-    const g = gain * Math.min(boxSum / la, required[i]);
+    const p = gain * env[i];
+    const required = p > ceiling ? fround(ceiling / p) : 1;
+    // Box average of values each ≤ required (they saw i inside their window) stays ≤ it.
+    const smoothed = boxSum / la;
+    const g = gain * (smoothed < required ? smoothed : required);
     outL[i] = left[i] * g;
     outR[i] = right[i] * g;
   }
@@ -203,37 +258,70 @@ export interface MasteredAudio {
  * mix and tone settings (e.g. with more headroom after an encode) reuses it and only re-limits.
  */
 export interface MasteringAnalysis {
-  input: LoudnessReport;
+  /** The unmastered mix's own measurement; null while it is measured elsewhere (in parallel). */
+  input: LoudnessReport | null;
   toned: { left: Float32Array; right: Float32Array; nonFinite: number };
   tonedLoudness: number;
   env: Float32Array | null;
+  /** The envelope's maximum over each sample's lookahead window. */
+  ahead: Float32Array | null;
   envFloor: number;
 }
 
-export function analyseForMastering(left: Float32Array, right: Float32Array, sampleRate: number, s: MasteringSettings): MasteringAnalysis {
-  const input = measureLoudness([left, right], sampleRate);
+export function analyseForMastering(left: Float32Array, right: Float32Array, sampleRate: number, s: MasteringSettings, opts: { measureInput?: boolean } = {}): MasteringAnalysis {
+  const input = opts.measureInput === false ? null : measureLoudness([left, right], sampleRate);
   const toned = toneMix(left, right, sampleRate, s);
   const tonedLoudness = integratedLoudness([toned.left, toned.right], sampleRate);
-  return { input, toned, tonedLoudness, env: null, envFloor: Infinity };
+  return { input, toned, tonedLoudness, env: null, ahead: null, envFloor: Infinity };
+}
+
+/** Adds the sample and true peak to a report measured without them: the same figures as measureLoudness. */
+function withPeaks(report: LoudnessReport, channels: Float32Array[], sampleRate: number): LoudnessReport {
+  const sample = samplePeak(channels);
+  return { ...report, truePeakDb: amplitudeToDb(truePeak(channels, sampleRate, sample)), samplePeakDb: amplitudeToDb(sample) };
 }
 
 /** The whole mastering chain for a rendered stereo mix. */
 export function masterMix(left: Float32Array, right: Float32Array, sampleRate: number, s: MasteringSettings, opts: MasterOptions & { analysis?: MasteringAnalysis } = {}): MasteredAudio {
+  opts.onProgress?.(0.1, 'analyse');
+  const analysis = opts.analysis ?? analyseForMastering(left, right, sampleRate, s);
+  const input = (analysis.input ??= measureLoudness([left, right], sampleRate));
+  return withInput(masterAnalysed(analysis, sampleRate, s, opts), input);
+}
+
+/** A master whose report still lacks the unmastered mix's measurement (see withInput). */
+export interface MasteredWithoutInput {
+  left: Float32Array;
+  right: Float32Array;
+  report: Omit<MasteringReport, 'input'>;
+}
+
+/** Completes a master with the unmastered mix's measurement and what it warns about. */
+export function withInput(mastered: MasteredWithoutInput, input: LoudnessReport): MasteredAudio {
+  const warnings = [...mastered.report.warnings];
+  // After the note about replaced samples, where masterMix has always put it.
+  const at = warnings.length > 0 && warnings[0].includes('NaN/Infinity') ? 1 : 0;
+  if (input.samplePeakDb >= -0.01) warnings.splice(at, 0, 'The mix reaches full scale (0 dBFS): it may already be clipped before mastering.');
+  return { left: mastered.left, right: mastered.right, report: { input, ...mastered.report, warnings } };
+}
+
+/**
+ * Everything of masterMix after the analysis except the input's own measurement, so that one can
+ * run at the same time elsewhere (the second render worker).
+ */
+export function masterAnalysed(analysis: MasteringAnalysis, sampleRate: number, s: MasteringSettings, opts: MasterOptions = {}): MasteredWithoutInput {
   const progress = opts.onProgress ?? (() => {});
   const warnings: string[] = [];
-  progress(0.1, 'analyse');
-  const analysis = opts.analysis ?? analyseForMastering(left, right, sampleRate, s);
-  const { input, toned, tonedLoudness } = analysis;
+  const { toned, tonedLoudness } = analysis;
   checkAbort(opts.signal);
   if (toned.nonFinite > 0) warnings.push(`${toned.nonFinite} NaN/Infinity samples in the mix were replaced with silence.`);
-  if (input.samplePeakDb >= -0.01) warnings.push('The mix reaches full scale (0 dBFS): it may already be clipped before mastering.');
   const ceilingDb = s.ceilingDbtp - (opts.extraHeadroomDb ?? 0);
   const ceiling = dbToGain(ceilingDb - INTERNAL_MARGIN_DB);
 
   if (!Number.isFinite(tonedLoudness) || tonedLoudness < -70) {
     warnings.push('The mix is silent (below −70 LUFS): there is nothing to bring to the target, so no gain was applied.');
     const out = limitWithEnvelope(toned.left, toned.right, new Float32Array(toned.left.length), 1, ceiling, sampleRate);
-    return { ...out, report: { input, output: measureLoudness([out.left, out.right], sampleRate), gainDb: 0, gainCapped: false, limiterCeilingDb: ceilingDb, warnings } };
+    return { ...out, report: { output: measureLoudness([out.left, out.right], sampleRate), gainDb: 0, gainCapped: false, limiterCeilingDb: ceilingDb, warnings } };
   }
 
   let gainDb = s.targetLufs - tonedLoudness + (opts.gainTrimDb ?? 0);
@@ -253,8 +341,9 @@ export function masterMix(left: Float32Array, right: Float32Array, sampleRate: n
     if (!analysis.env || limiterCeiling / dbToGain(gainDb) < analysis.envFloor) {
       analysis.envFloor = limiterCeiling / dbToGain(Math.min(gainDb + 2, s.maxGainDb));
       analysis.env = truePeakEnvelope(toned.left, toned.right, sampleRate, analysis.envFloor);
+      analysis.ahead = lookaheadPeak(analysis.env, sampleRate);
     }
-    return limitWithEnvelope(toned.left, toned.right, analysis.env, dbToGain(gainDb), limiterCeiling, sampleRate);
+    return limitWithLookahead(toned.left, toned.right, analysis.env, analysis.ahead!, dbToGain(gainDb), limiterCeiling, sampleRate);
   };
 
   // Alternate cheap loudness fixes with true-peak checks until both hold: heavy limiting can
@@ -264,14 +353,15 @@ export function masterMix(left: Float32Array, right: Float32Array, sampleRate: n
   for (let it = 0; it < MAX_ITERATIONS; it++) {
     checkAbort(opts.signal);
     progress(Math.min(0.9, 0.5 + 0.03 * it), 'limit');
-    const outputLufs = integratedLoudness([out.left, out.right], sampleRate);
-    const miss = s.targetLufs + (opts.gainTrimDb ?? 0) - outputLufs;
+    const loudness = measureLoudnessWithoutPeaks([out.left, out.right], sampleRate);
+    const miss = s.targetLufs + (opts.gainTrimDb ?? 0) - loudness.integratedLufs;
     if (Math.abs(miss) > LOUDNESS_TOLERANCE_LU && !gainCapped) {
       // Limiting eats loudness; push the gain until the limited result lands on target.
       gainDb = Math.min(gainDb + miss, s.maxGainDb);
       if (gainDb === s.maxGainDb) gainCapped = true;
     } else {
-      output = measureLoudness([out.left, out.right], sampleRate);
+      // The loudness just measured is the output's: only the peaks are still needed.
+      output = withPeaks(loudness, [out.left, out.right], sampleRate);
       const over = output.truePeakDb - ceilingDb;
       if (over <= 0) break;
       limiterCeiling *= dbToGain(-(over + 0.02));
@@ -286,7 +376,7 @@ export function masterMix(left: Float32Array, right: Float32Array, sampleRate: n
   const limiting = gainDb + tonedLoudness - output.integratedLufs;
   if (limiting > 6) warnings.push(`The limiter is taking about ${limiting.toFixed(1)} dB off the peaks: expect audible squashing. A lower target or a more dynamic-friendly mix would help.`);
   progress(1, 'done');
-  return { ...out, report: { input, output, gainDb, gainCapped, limiterCeilingDb: ceilingDb, warnings } };
+  return { ...out, report: { output, gainDb, gainCapped, limiterCeilingDb: ceilingDb, warnings } };
 }
 
 export { truePeakDb, gainToDb };

@@ -7,6 +7,8 @@ export interface WavAudio {
   /** Encoding as stored, for diagnostics: "PCM 24-bit", "float 32-bit". */
   encoding: string;
   warnings: string[];
+  /** For 16-bit PCM, the same samples as the integers in the file (channels = pcm16 / 32768). */
+  pcm16?: Int16Array<ArrayBuffer>[];
 }
 
 /** The bytes are not a WAV file this parser can read; `reason` is phrased for the user. */
@@ -136,10 +138,53 @@ export function parseWav(bytes: Uint8Array): WavAudio {
   dataBytes = frames * frameBytes;
 
   const channels = Array.from({ length: channelCount }, () => new Float32Array(frames));
+  const pcm16 = readPcm16Fast(bytes, dataStart, frames, format, frameBytes, channels);
+  if (!pcm16) {
+    for (let ch = 0; ch < channelCount; ch++) {
+      const out = channels[ch];
+      let offset = dataStart + ch * bytesPerSample;
+      for (let i = 0; i < frames; i++, offset += frameBytes) out[i] = read(offset);
+    }
+  }
+  return { channels, sampleRate, encoding: encodingName(format), warnings, ...(pcm16 ? { pcm16 } : {}) };
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * 16-bit PCM, the usual stem format, read through an Int16Array over the file instead of a DataView
+ * call per sample (several times faster): the same values, plus the planar integers themselves.
+ * Returns null where it does not apply.
+ */
+function readPcm16Fast(bytes: Uint8Array, dataStart: number, frames: number, f: WavFormat, frameBytes: number, channels: Float32Array[]): Int16Array<ArrayBuffer>[] | null {
+  const channelCount = channels.length;
+  const at = bytes.byteOffset + dataStart;
+  if (!LITTLE_ENDIAN || f.formatTag !== WAVE_FORMAT_PCM || f.bitsPerSample !== 16 || frameBytes !== 2 * channelCount || at % 2 !== 0) return null;
+  const pcm = new Int16Array(bytes.buffer, at, frames * channelCount);
+  const step = 1 / 32768; // a power of two: the product equals the division by 32768
+  const planar = channels.map(() => new Int16Array(frames));
+  if (channelCount === 2) {
+    // Stereo, nearly every stem: both channels in one pass over the interleaved data.
+    const [l, r] = channels;
+    const [pl, pr] = planar;
+    for (let i = 0, j = 0; i < frames; i++, j += 2) {
+      const a = pcm[j];
+      const b = pcm[j + 1];
+      pl[i] = a;
+      pr[i] = b;
+      l[i] = a * step;
+      r[i] = b * step;
+    }
+    return planar;
+  }
   for (let ch = 0; ch < channelCount; ch++) {
     const out = channels[ch];
-    let offset = dataStart + ch * bytesPerSample;
-    for (let i = 0; i < frames; i++, offset += frameBytes) out[i] = read(offset);
+    const p = planar[ch];
+    for (let i = 0, j = ch; i < frames; i++, j += channelCount) {
+      const v = pcm[j];
+      p[i] = v;
+      out[i] = v * step;
+    }
   }
-  return { channels, sampleRate, encoding: encodingName(format), warnings };
+  return planar;
 }

@@ -12,7 +12,9 @@
 //   needs ffmpeg and the resampler stays testable in Node.
 import { parseWav, UnsupportedWavEncodingError, WavFormatError, type WavAudio } from '../dsp/wav';
 import { resample } from '../dsp/resample';
-import { sanitizeSamples } from '../dsp/peaks';
+import { computePeaks, sanitizeSamples } from '../dsp/peaks';
+import { PEAKS_PER_SECOND } from '../shared/session';
+import { exactPcm16 } from '../dsp/pcm16';
 import { CancelledError, DecodeError } from '../shared/errors';
 import type { AudioFileSource, DecodedAudio, DecodeWorkerApi } from '../shared/workers';
 import type { ProgressCallback } from '../shared/jobs';
@@ -71,7 +73,10 @@ function toStereoOrMono(wav: WavAudio): WavAudio | null {
   return wav.channels.length <= 2 ? wav : null;
 }
 
-async function decodeWav(bytes: Uint8Array, fileName: string, targetRate: number, report: (f: number, stage: string) => void, signal?: AbortSignal): Promise<DecodedAudio | null> {
+/** A decode with, for 16-bit PCM at the session rate, the file's own integers (channels = pcm16 / 32768). */
+type DecodedWithPcm16 = DecodedAudio & { pcm16?: Int16Array<ArrayBuffer>[] };
+
+async function decodeWav(bytes: Uint8Array, fileName: string, targetRate: number, report: (f: number, stage: string) => void, signal?: AbortSignal): Promise<DecodedWithPcm16 | null> {
   let wav: WavAudio;
   try {
     wav = parseWav(bytes);
@@ -84,7 +89,8 @@ async function decodeWav(bytes: Uint8Array, fileName: string, targetRate: number
   report(0.4, 'resampling');
   throwIfAborted(signal);
   const channels = resample(wav.channels, wav.sampleRate, targetRate);
-  return { channels, sampleRate: targetRate, sourceRate: wav.sampleRate, decoder: 'wav', warnings: [...wav.warnings] };
+  const unchanged = channels.every((c, i) => c === wav.channels[i]);
+  return { channels, sampleRate: targetRate, sourceRate: wav.sampleRate, decoder: 'wav', warnings: [...wav.warnings], pcm16: unchanged ? wav.pcm16 : undefined };
 }
 
 async function decodeWithFfmpeg(bytes: Uint8Array, fileName: string, targetRate: number, report: (f: number, stage: string) => void, signal?: AbortSignal): Promise<DecodedAudio> {
@@ -129,11 +135,17 @@ export async function decodeAudioFile(file: AudioFileSource, fileName: string, t
   const refusal = REFUSED[container];
   if (refusal) throw new DecodeError(fileName, refusal);
 
-  const decoded = (container === 'wav' ? await decodeWav(bytes, fileName, targetRate, report, signal) : null) ?? (await decodeWithFfmpeg(bytes, fileName, targetRate, report, signal));
+  const { pcm16: filePcm16, ...decoded }: DecodedWithPcm16 =
+    (container === 'wav' ? await decodeWav(bytes, fileName, targetRate, report, signal) : null) ?? (await decodeWithFfmpeg(bytes, fileName, targetRate, report, signal));
   throwIfAborted(signal);
 
-  const replaced = decoded.channels.reduce((n, c) => n + sanitizeSamples(c), 0);
+  // Integer samples cannot be NaN or infinite.
+  const replaced = filePcm16 ? 0 : decoded.channels.reduce((n, c) => n + sanitizeSamples(c), 0);
   if (replaced > 0) decoded.warnings.push(`${replaced} NaN/Infinity sample${replaced === 1 ? '' : 's'} replaced with silence`);
+  // Made here, in the decoder's worker, so the main thread neither scans nor copies the audio.
+  const pcm16 = filePcm16 ?? exactPcm16(decoded.channels);
+  decoded.encoded = { encoding: pcm16 ? 'i16' : 'f32', channels: (pcm16 ?? decoded.channels).map((c) => new Blob([c as ArrayBufferView<ArrayBuffer>])) };
+  decoded.peaks = computePeaks(decoded.channels, decoded.sampleRate, PEAKS_PER_SECOND);
   report(1, 'done');
   return decoded;
 }

@@ -48,6 +48,24 @@ export interface TrackAudio {
   trackId: string;
   sampleRate: number;
   channels: Float32Array[];
+  /** The same channels already in their stored form (see EncodedChannels); made here when absent. */
+  encoded?: EncodedChannels;
+}
+
+/** What storage needs of a Blob (src/shared stays free of DOM types). */
+export interface AudioBlob {
+  readonly size: number;
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+
+/**
+ * A track's channels as IndexedDB keeps them, one Blob each: 16-bit integers (value × 32768) when
+ * every sample is exactly that, as 16-bit PCM decodes, else float32. The decoder makes them in its
+ * worker, so storing a track copies no audio on the main thread.
+ */
+export interface EncodedChannels {
+  encoding: 'f32' | 'i16';
+  channels: AudioBlob[];
 }
 
 export const PEAKS_PER_SECOND = 100;

@@ -5,6 +5,7 @@ import type { LoudnessReport, MasteringReport, MasteringSettings } from './maste
 import type { ExportFormat, ExportTags } from './export';
 import type { TrackFeatures } from './features';
 import type { AutomixInput, AutomixMlSettings, AutomixOutput, AutomixRuntimeInfo } from './automix';
+import type { EncodedChannels } from './session';
 
 export interface DecodedAudio {
   /** Planar channels at the requested rate (1 or 2 channels). */
@@ -15,6 +16,10 @@ export interface DecodedAudio {
   decoder: 'wav' | 'ffmpeg';
   /** Non-fatal problems, e.g. "NaN samples replaced with silence", "file is truncated". */
   warnings: string[];
+  /** The channels in their stored form, ready for IndexedDB. */
+  encoded?: EncodedChannels;
+  /** Waveform peaks of the channels (min/max pairs, PEAKS_PER_SECOND per second). */
+  peaks?: Float32Array;
 }
 
 /** What decode needs of a File: Blob satisfies it, and src/shared stays free of DOM types. */
@@ -85,8 +90,12 @@ export interface RenderWorkerApi {
   renderMix(req: RenderRequest, onProgress: ProgressCallback): Promise<RenderResult>;
   /** The master bus over track sums rendered by renderMix({part:'tracks'}) in several workers. */
   renderMasterBus(req: MasterBusRequest, onProgress: ProgressCallback): Promise<RenderResult>;
-  /** Masters a rendered mix for preview and A/B (export runs the same chain in the export worker). */
-  master(req: MasterRequest, onProgress: ProgressCallback): Promise<MasterResult>;
+  /**
+   * Masters a rendered mix for preview, A/B and export. With `input`, the unmastered mix's own
+   * measurement is not made here: it runs elsewhere meanwhile (the other render worker), and this
+   * asks for it once the master is done.
+   */
+  master(req: MasterRequest, onProgress: ProgressCallback, input?: () => Promise<LoudnessReport>): Promise<MasterResult>;
   /** Full loudness and true-peak report of a stereo signal (e.g. an exported file decoded back). */
   measure(left: Float32Array, right: Float32Array, sampleRate: number): Promise<LoudnessReport>;
 }

@@ -1,5 +1,5 @@
 // Mastering and export: preview the master, A/B it loudness-matched, export and verify the file itself.
-import { transfer, type Remote } from 'comlink';
+import { proxy, transfer, type Remote } from 'comlink';
 import type { Studio } from './studio.svelte';
 import { AbPlayer, loudnessMatchGains } from '../bridge/ab-player';
 import { defaultMasteringSettings, MASTERING_PRESETS, type LoudnessReport, type MasteringPresetId, type MasteringReport, type MasteringSettings } from '../shared/mastering';
@@ -62,6 +62,7 @@ export class MasteringDesk {
   #abort: AbortController | null = null;
   #player: AbPlayer | null = null;
   #timer: ReturnType<typeof setInterval> | undefined;
+  #inputMeasure: { key: string; report: Promise<LoudnessReport> } | null = null;
 
   constructor(studio: Studio) {
     this.#studio = studio;
@@ -106,25 +107,47 @@ export class MasteringDesk {
 
   async #master(mix: RenderResult, signal: AbortSignal, extra: { extraHeadroomDb?: number; gainTrimDb?: number; analysisKey?: string } = {}): Promise<MasterResult> {
     const settings = $state.snapshot(this.settings) as MasteringSettings;
-    return this.#studio.jobSystem.run<RenderWorkerApi, MasterResult>({
+    // Copies, moved: the worker takes ownership of what it is sent, and the unmastered mix is kept for A/B.
+    const left = mix.left.slice();
+    const right = mix.right.slice();
+    let input: Promise<LoudnessReport> | undefined;
+    // Started first, so it takes the render worker that ran (and cached) this analysis's earlier pass.
+    const mastered = this.#studio.jobSystem.run<RenderWorkerApi, MasterResult>({
       kind: 'render',
       label: `Master to ${settings.targetLufs} LUFS`,
       signal,
-      // Copies: the worker takes ownership of what it is sent, and the unmastered mix is kept for A/B.
       task: (api, onProgress) =>
         api.master(
-          {
-            left: mix.left.slice(),
-            right: mix.right.slice(),
-            sampleRate: mix.sampleRate,
-            settings,
-            extraHeadroomDb: extra.extraHeadroomDb,
-            gainTrimDb: extra.gainTrimDb,
-            analysisKey: extra.analysisKey,
-          },
+          transfer(
+            { left, right, sampleRate: mix.sampleRate, settings, extraHeadroomDb: extra.extraHeadroomDb, gainTrimDb: extra.gainTrimDb, analysisKey: extra.analysisKey },
+            [left.buffer, right.buffer],
+          ),
           onProgress,
+          proxy(() => input!),
         ),
     });
+    input = this.#measureInput(mix, signal, extra.analysisKey);
+    return mastered;
+  }
+
+  /**
+   * The unmastered mix's loudness and true peak, measured on the other render worker while the first
+   * masters; once per analysis, since an export's later passes master the same mix.
+   */
+  #measureInput(mix: RenderResult, signal: AbortSignal, analysisKey: string | undefined): Promise<LoudnessReport> {
+    if (analysisKey && this.#inputMeasure?.key === analysisKey) return this.#inputMeasure.report;
+    const left = mix.left.slice();
+    const right = mix.right.slice();
+    const report = this.#studio.jobSystem.run<RenderWorkerApi, LoudnessReport>({
+      kind: 'render',
+      label: 'Measure the unmastered mix',
+      signal,
+      task: (api) => api.measure(transfer(left, [left.buffer]), transfer(right, [right.buffer]), mix.sampleRate),
+    });
+    // Its failure reaches the user through the master that asks for it; this only keeps it from being reported twice.
+    report.catch(() => undefined);
+    this.#inputMeasure = analysisKey ? { key: analysisKey, report } : null;
+    return report;
   }
 
   /** Renders and masters the mix, then sets up the loudness-matched A/B. */

@@ -101,6 +101,7 @@ export class Studio {
   #renderAbort: AbortController | null = null;
   #lastMixJson = '';
   #importCounter = 0;
+  #importsInFlight = 0;
   readonly #importOrder = new Map<string, number>();
   #writes: Promise<unknown> = Promise.resolve();
 
@@ -219,7 +220,13 @@ export class Studio {
     if (!this.session) await this.newSession();
     const base = this.#importCounter;
     this.#importCounter += files.length;
-    await Promise.allSettled(files.map((f, i) => this.#importOne(f, base + i)));
+    this.#importsInFlight += files.length;
+    try {
+      await Promise.allSettled(files.map((f, i) => this.#importOne(f, base + i)));
+    } finally {
+      this.#importsInFlight -= files.length;
+    }
+    this.#scheduleRender();
   }
 
   async #importOne(file: File, order: number): Promise<void> {
@@ -248,7 +255,7 @@ export class Studio {
       channels: decoded.channels.length === 1 ? 1 : 2,
       length: decoded.channels[0]?.length ?? 0,
       sourceRate: decoded.sourceRate,
-      peaks: computePeaks(decoded.channels, decoded.sampleRate, PEAKS_PER_SECOND),
+      peaks: decoded.peaks ?? computePeaks(decoded.channels, decoded.sampleRate, PEAKS_PER_SECOND),
     };
     // The track appears only once its audio and the session record are stored together, so a
     // reload can never lose a track the user has seen. Writes are queued, so each record includes
@@ -267,7 +274,7 @@ export class Studio {
         const next = this.#snapshot();
         insert(next.tracks);
         next.mix.tracks[id] = defaultTrackSettings();
-        await this.#guardStorage(() => addTracks(next, [{ sessionId: session.id, trackId: id, sampleRate: decoded.sampleRate, channels: decoded.channels }]));
+        await this.#guardStorage(() => addTracks(next, [{ sessionId: session.id, trackId: id, sampleRate: decoded.sampleRate, channels: decoded.channels, encoded: decoded.encoded }]));
         insert(this.session.tracks);
         this.session.mix.tracks[id] = defaultTrackSettings();
         this.#lastMixJson = JSON.stringify(this.session.mix);
@@ -408,6 +415,9 @@ export class Studio {
 
   #scheduleRender(delay = RENDER_DEBOUNCE_MS): void {
     clearTimeout(this.#renderTimer);
+    // During an import the waveform waits for its last file: renders in between would compete with
+    // the decoders for the cores and be thrown away (importFiles schedules one at the end).
+    if (this.#importsInFlight > 0) return;
     this.#renderTimer = setTimeout(() => void this.#renderWaveform(), delay);
   }
 

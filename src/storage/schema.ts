@@ -9,7 +9,13 @@ export interface StoredTrackAudio {
   sessionId: string;
   trackId: string;
   sampleRate: number;
-  channels: ArrayBuffer[];
+  /** One per channel: a Blob when the decoder made it (see EncodedChannels), else an ArrayBuffer. */
+  channels: (ArrayBuffer | Blob)[];
+  /**
+   * Sample format of the channels: 'f32' (records without it are 'f32') or 'i16', for audio that is
+   * exactly 16-bit (value × 32768 an integer), stored at half the size and read back bit-exact.
+   */
+  encoding?: 'f32' | 'i16';
   /** Sum of the channel byte lengths, so usage can be totalled without loading audio. */
   bytes: number;
 }

@@ -1,7 +1,8 @@
-import type { SessionRecord, TrackAudio } from '../shared/session';
+import type { EncodedChannels, SessionRecord, TrackAudio } from '../shared/session';
 import { openDb, writeAtomically } from './db';
 import { wrapQuota } from './quota';
 import type { StoredTrackAudio } from './schema';
+import { exactPcm16, pcm16ToFloat32 } from '../dsp/pcm16';
 
 /** Saves the session record alone (mix moves, renames, playhead); audio is written by addTracks. */
 export function saveSession(rec: SessionRecord): Promise<void> {
@@ -83,15 +84,17 @@ export function removeTrack(sessionId: string, trackId: string): Promise<Session
   );
 }
 
-/** The track's channels as Float32Array views over the stored buffers (no copy). */
+/** The track's channels as Float32Arrays: views over the stored buffers, or converted from 16-bit ones. */
 export async function loadTrackAudio(sessionId: string, trackId: string): Promise<TrackAudio | undefined> {
   const stored = await (await openDb()).get('trackAudio', [sessionId, trackId]);
   if (!stored) return undefined;
+  const buffers = await Promise.all(stored.channels.map((c) => (c instanceof ArrayBuffer ? c : c.arrayBuffer())));
   return {
     sessionId: stored.sessionId,
     trackId: stored.trackId,
     sampleRate: stored.sampleRate,
-    channels: stored.channels.map((buffer) => new Float32Array(buffer)),
+    // Records written before 'encoding' existed are float32.
+    channels: buffers.map((buffer) => (stored.encoding === 'i16' ? pcm16ToFloat32(new Int16Array(buffer)) : new Float32Array(buffer))),
   };
 }
 
@@ -110,12 +113,31 @@ export function setCurrentSessionId(id: string | undefined): Promise<void> {
 }
 
 function toStored(audio: TrackAudio): StoredTrackAudio {
-  const channels = audio.channels.map((channel) =>
+  const { sessionId, trackId, sampleRate } = audio;
+  const encoded = audio.encoded;
+  if (encoded && encodedMatches(encoded, audio.channels)) {
+    const bytes = encoded.channels.reduce((sum, b) => sum + b.size, 0);
+    return { sessionId, trackId, sampleRate, channels: encoded.channels as Blob[], encoding: encoded.encoding, bytes };
+  }
+  // Exactly-16-bit audio (16-bit WAV, most stems) is stored at half the size: half the bytes to
+  // write on import and to read on every render, and the same samples back.
+  const pcm16 = exactPcm16(audio.channels);
+  const channels = (pcm16 ?? audio.channels).map((channel) =>
     // A view that covers its whole ArrayBuffer is stored as is; partial views and shared memory are copied.
     channel.buffer instanceof ArrayBuffer && channel.byteOffset === 0 && channel.byteLength === channel.buffer.byteLength
       ? channel.buffer
       : channel.slice().buffer,
   );
   const bytes = channels.reduce((sum, b) => sum + b.byteLength, 0);
-  return { sessionId: audio.sessionId, trackId: audio.trackId, sampleRate: audio.sampleRate, channels, bytes };
+  return { sessionId, trackId, sampleRate, channels, encoding: pcm16 ? 'i16' : 'f32', bytes };
+}
+
+/** The decoder's Blobs are used only if they are Blobs of the channels' exact sizes. */
+function encodedMatches(encoded: EncodedChannels, channels: Float32Array[]): boolean {
+  const bytesPerSample = encoded.encoding === 'i16' ? 2 : 4;
+  return (
+    typeof Blob !== 'undefined' &&
+    encoded.channels.length === channels.length &&
+    encoded.channels.every((b, c) => b instanceof Blob && b.size === channels[c].length * bytesPerSample)
+  );
 }

@@ -108,8 +108,8 @@ test('an import bigger than the space left: the storage dialog shows what uses i
   await page.getByTestId('file-input').setInputFiles(join(FIXTURE_DIR, 'stereo-16bit-44k.wav'));
   await expect(page.getByTestId('track-strip')).toHaveCount(1, { timeout: 30_000 });
 
-  // 30 s of stereo is 10.6 MB stored; leave 6 MB.
-  const big = writeNoiseWav('big-take.wav', 30);
+  // 60 s of 16-bit stereo is 10.6 MB stored (16-bit audio is stored as 16-bit); leave 6 MB.
+  const big = writeNoiseWav('big-take.wav', 60);
   await leaveRoom(cdp, page, 6 * MB);
   await page.getByTestId('file-input').setInputFiles(big);
 

@@ -1,7 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { defaultMasteringSettings, masterMix, type MasteringPresetId } from '../../src/dsp/mastering';
-import { integratedLoudness } from '../../src/dsp/loudness';
-import { truePeakDb } from '../../src/dsp/true-peak';
+import {
+  analyseForMastering,
+  defaultMasteringSettings,
+  limitWithEnvelope,
+  masterAnalysed,
+  masterMix,
+  slidingMax,
+  toneMix,
+  truePeakEnvelope,
+  withInput,
+  type MasteringPresetId,
+} from '../../src/dsp/mastering';
+import { integratedLoudness, measureLoudness } from '../../src/dsp/loudness';
+import { oversamplingFactor, TRUE_PEAK_TAPS_PER_PHASE, truePeakDb, truePeakInterpolatorTaps } from '../../src/dsp/true-peak';
+import { onePoleCoefficient } from '../../src/dsp/dynamics';
 
 const RATE = 44100;
 
@@ -89,5 +101,108 @@ describe('masterMix', () => {
     let diff = 0;
     for (let i = 0; i < out.left.length; i++) diff = Math.max(diff, Math.abs(out.left[i] - out.right[i]));
     expect(diff).toBeLessThan(1e-6);
+  });
+});
+
+describe('mastering building blocks', () => {
+  /** Per-sample peak of the oversampled signal in [n, n+1) over both channels, by direct convolution, then dilated by ±T/2. */
+  function referenceEnvelope(channels: Float32Array[], sampleRate: number): Float32Array {
+    const factor = oversamplingFactor(sampleRate);
+    const T = TRUE_PEAK_TAPS_PER_PHASE;
+    const taps = truePeakInterpolatorTaps(factor, T);
+    const n = channels[0].length;
+    const raw = new Float32Array(n);
+    for (const x of channels) {
+      for (let c = 0; c < n; c++) {
+        let peak = Math.abs(x[c]);
+        for (let p = 1; p < factor; p++) {
+          let acc = 0;
+          for (let k = 0; k < T; k++) {
+            const i = c - T / 2 + 1 + k;
+            if (i >= 0 && i < n) acc += taps[(p - 1) * T + k] * x[i];
+          }
+          peak = Math.max(peak, Math.abs(acc));
+        }
+        raw[c] = Math.max(raw[c], peak);
+      }
+    }
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) for (let j = Math.max(0, i - T / 2); j <= Math.min(n - 1, i + T / 2); j++) out[i] = Math.max(out[i], raw[j]);
+    return out;
+  }
+
+  it('computes the true-peak envelope exactly wherever it can exceed the floor', () => {
+    const [l, r] = testMix(0.5, 0.6, 7);
+    const exact = referenceEnvelope([l, r], RATE);
+    const everywhere = truePeakEnvelope(l, r, RATE, 0);
+    for (let i = 0; i < l.length; i++) expect(everywhere[i]).toBeCloseTo(exact[i], 6);
+    const floor = 0.3;
+    const skipping = truePeakEnvelope(l, r, RATE, floor);
+    let above = 0;
+    for (let i = 0; i < l.length; i++) {
+      if (exact[i] > floor) {
+        above++;
+        expect(skipping[i]).toBeCloseTo(exact[i], 6);
+      }
+    }
+    expect(above).toBeGreaterThan(1000);
+    expect(above).toBeLessThan(l.length);
+  });
+
+  it('takes sliding maxima over any window, edges included', () => {
+    const x = Float32Array.from({ length: 500 }, (_, i) => Math.abs(Math.sin(i * 0.37) * Math.cos(i * 0.011)));
+    for (const [before, after] of [[0, 0], [16, 16], [0, 66], [3, 40], [600, 2]]) {
+      const got = slidingMax(x, before, after);
+      for (let i = 0; i < x.length; i++) {
+        let m = 0;
+        for (let j = Math.max(0, i - before); j <= Math.min(x.length - 1, i + after); j++) m = Math.max(m, x[j]);
+        expect(got[i]).toBe(m);
+      }
+    }
+  });
+
+  it('limits exactly like the plain lookahead limiter (sliding minimum of the required gain, released, box-smoothed)', () => {
+    const [l, r] = testMix(1, 0.5, 3);
+    const env = truePeakEnvelope(l, r, RATE, 0);
+    const gain = 2.2;
+    const ceiling = 0.8;
+    const got = limitWithEnvelope(l, r, env, gain, ceiling, RATE);
+    // The straightforward form: required gain per sample, its minimum over [i, i + lookahead], release, box filter.
+    const n = l.length;
+    const la = Math.max(1, Math.round(0.0015 * RATE));
+    const aR = onePoleCoefficient(60, RATE);
+    const required = new Float32Array(n);
+    for (let i = 0; i < n; i++) required[i] = gain * env[i] > ceiling ? ceiling / (gain * env[i]) : 1;
+    let released = 1;
+    const box = new Float64Array(la).fill(1);
+    let boxSum = la;
+    let limited = 0;
+    let mismatches = 0;
+    for (let i = 0; i < n; i++) {
+      let target = 1;
+      for (let j = i; j <= Math.min(n - 1, i + la); j++) target = Math.min(target, required[j]);
+      released = target < released ? target : target + aR * (released - target);
+      boxSum += released - box[i % la];
+      box[i % la] = released;
+      const g = gain * Math.min(boxSum / la, required[i]);
+      if (g < gain) limited++;
+      if (got.left[i] !== Math.fround(l[i] * g) || got.right[i] !== Math.fround(r[i] * g)) mismatches++;
+    }
+    expect(mismatches).toBe(0);
+    expect(limited).toBeGreaterThan(n / 20);
+  });
+
+  it('masters the same with the input measured separately, as the render workers do', () => {
+    const [l, r] = testMix(6, 0.4, 5);
+    l[10] = NaN; // the warnings keep their order
+    const s = defaultMasteringSettings('streaming');
+    const whole = masterMix(l, r, RATE, s, { extraHeadroomDb: 0.3 });
+    const analysis = analyseForMastering(l, r, RATE, s, { measureInput: false });
+    expect(analysis.input).toBeNull();
+    const split = withInput(masterAnalysed(analysis, RATE, s, { extraHeadroomDb: 0.3 }), measureLoudness([l, r], RATE));
+    expect(Array.from(split.left)).toEqual(Array.from(whole.left));
+    expect(Array.from(split.right)).toEqual(Array.from(whole.right));
+    expect(split.report).toEqual(whole.report);
+    expect(toneMix(l, r, RATE, s).nonFinite).toBe(1);
   });
 });

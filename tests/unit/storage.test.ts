@@ -97,6 +97,75 @@ describe('sessions', () => {
     expect(Array.from(back!.channels[0])).toEqual(Array.from(view));
   });
 
+  it('stores exactly-16-bit audio as Int16 at half the size and reads it back bit-exact', async () => {
+    const meta = track('kick', 2, 6);
+    // Full scale both ways, the smallest step, silence: what a 16-bit WAV decodes to (k / 32768).
+    const left = Float32Array.from([-32768, 32767, 1, -1, 0, 12345].map((k) => k / 32768));
+    const right = Float32Array.from([0, 0.5, -0.5, 0.25, -0.999969482421875, 3 / 32768]);
+    await addTracks(session('s1', [meta]), [{ sessionId: 's1', trackId: 'kick', sampleRate: RATE, channels: [left, right] }]);
+    await closeDb();
+
+    const stored = await (await openDb()).get('trackAudio', ['s1', 'kick']);
+    expect(stored).toMatchObject({ encoding: 'i16', bytes: 2 * 6 * 2 });
+    expect(stored!.channels.map((b) => (b as ArrayBuffer).byteLength)).toEqual([12, 12]);
+    const back = await loadTrackAudio('s1', 'kick');
+    expect(back!.channels[0]).toBeInstanceOf(Float32Array);
+    expect(Array.from(back!.channels[0])).toEqual(Array.from(left));
+    expect(Array.from(back!.channels[1])).toEqual(Array.from(right));
+  });
+
+  it('keeps float32 for audio a 16-bit record would change, in every channel', async () => {
+    const meta = track('pad', 2, 4);
+    const exact = Float32Array.from([0, 0.5, -0.25, 1 / 32768]);
+    const cases: Float32Array[] = [
+      Float32Array.from([0.5, 1 / 65536, 0, 0]), // finer than 16 bits
+      Float32Array.from([0.5, 1, 0, 0]), // +1.0 is one step past the largest 16-bit value
+      Float32Array.from([0.5, -0, 0, 0]), // −0 would read back as +0
+      Float32Array.from([0.5, -1.5, 0, 0]), // beyond full scale
+    ];
+    for (const [k, odd] of cases.entries()) {
+      await addTracks(session('s1', [{ ...meta, id: `pad${k}` }]), [{ sessionId: 's1', trackId: `pad${k}`, sampleRate: RATE, channels: [exact, odd] }]);
+      const stored = await (await openDb()).get('trackAudio', ['s1', `pad${k}`]);
+      expect(stored).toMatchObject({ encoding: 'f32', bytes: 2 * 4 * 4 });
+      const back = await loadTrackAudio('s1', `pad${k}`);
+      expect(back!.channels[1].map((v) => (Object.is(v, -0) ? 7 : v))).toEqual(odd.map((v) => (Object.is(v, -0) ? 7 : v)));
+    }
+  });
+
+  it('stores the decoder\'s encoded Blobs as they are, and encodes the channels itself when they do not fit', async () => {
+    const meta = track('snare', 1, 3);
+    const channels = [Float32Array.from([0.5, -0.25, 0])];
+    const encoded = { encoding: 'i16' as const, channels: [new Blob([Int16Array.from([16384, -8192, 0])])] };
+    await addTracks(session('s1', [meta]), [{ sessionId: 's1', trackId: 'snare', sampleRate: RATE, channels, encoded }]);
+    const stored = await (await openDb()).get('trackAudio', ['s1', 'snare']);
+    expect(stored).toMatchObject({ encoding: 'i16', bytes: 6 });
+    expect(stored!.channels[0]).toBeInstanceOf(Blob);
+    await closeDb();
+    expect(Array.from((await loadTrackAudio('s1', 'snare'))!.channels[0])).toEqual([0.5, -0.25, 0]);
+
+    const floats = { encoding: 'f32' as const, channels: [new Blob([Float32Array.from([0.1, 0.2, 0.3])])] };
+    await addTracks(session('s1', [meta]), [{ sessionId: 's1', trackId: 'snare', sampleRate: RATE, channels: [Float32Array.from([0.1, 0.2, 0.3])], encoded: floats }]);
+    expect(await (await openDb()).get('trackAudio', ['s1', 'snare'])).toMatchObject({ encoding: 'f32', bytes: 12 });
+    expect(Array.from((await loadTrackAudio('s1', 'snare'))!.channels[0])).toEqual(Array.from(Float32Array.from([0.1, 0.2, 0.3])));
+
+    // A Blob of the wrong size is not this audio: the channels themselves are stored.
+    const wrong = { encoding: 'i16' as const, channels: [new Blob([new Int16Array(2)])] };
+    await addTracks(session('s1', [meta]), [{ sessionId: 's1', trackId: 'snare', sampleRate: RATE, channels, encoded: wrong }]);
+    const back = await (await openDb()).get('trackAudio', ['s1', 'snare']);
+    expect(back!.channels[0]).toBeInstanceOf(ArrayBuffer);
+    expect(Array.from((await loadTrackAudio('s1', 'snare'))!.channels[0])).toEqual([0.5, -0.25, 0]);
+  });
+
+  it('reads float32 records written before the encoding field existed', async () => {
+    const meta = track('old', 1, 3);
+    await saveSession(session('s1', [meta]));
+    const samples = Float32Array.from([0.1, -0.2, 0.3]);
+    await (await openDb()).put('trackAudio', { sessionId: 's1', trackId: 'old', sampleRate: RATE, channels: [samples.slice().buffer], bytes: 12 });
+    await closeDb();
+    const back = await loadTrackAudio('s1', 'old');
+    expect(Array.from(back!.channels[0])).toEqual(Array.from(samples));
+  });
+
   it('addTracks writes nothing when a put fails mid-transaction', async () => {
     const before = session('s1');
     await saveSession(before);

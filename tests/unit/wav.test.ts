@@ -99,6 +99,20 @@ describe('parseWav', () => {
     expect(a.warnings).toEqual([]);
   });
 
+  it('reads 16-bit PCM the same wherever the file sits in memory (aligned fast path or not)', () => {
+    const samples = Array.from({ length: 3000 }, (_, i) => ((i * 7919) % 65536) - 32768);
+    const file = wav({ channels: 2, rate: 44100, bits: 16 }, int16(samples));
+    const shifted = new Uint8Array(file.length + 1).subarray(1); // odd byteOffset: no Int16Array view
+    shifted.set(file);
+    const aligned = parseWav(file);
+    const unaligned = parseWav(shifted);
+    expect(Array.from(aligned.channels[1])).toEqual(samples.filter((_, i) => i % 2 === 1).map((k) => k / 32768));
+    expect(unaligned.channels.map((c) => Array.from(c))).toEqual(aligned.channels.map((c) => Array.from(c)));
+    // The aligned read also hands over the file's integers, planar.
+    expect(Array.from(aligned.pcm16![0])).toEqual(samples.filter((_, i) => i % 2 === 0));
+    expect(Array.from(aligned.pcm16![1])).toEqual(samples.filter((_, i) => i % 2 === 1));
+  });
+
   it('reads 24-bit PCM including the sign of negative samples', () => {
     const a = parseWav(wav({ channels: 1, rate: 48000, bits: 24 }, int24([4194304, -8388608, -1, 8388607])));
     expect(Array.from(a.channels[0])).toEqual([0.5, -1, -1 / 8388608, 8388607 / 8388608].map(Math.fround));

@@ -7,7 +7,8 @@ const api: DecodeWorkerApi = {
   async decode(file, fileName, targetRate, onProgress) {
     const decoded = await decodeWorker.decode(file, fileName, targetRate, onProgress);
     // Each channel owns its buffer, so moving them costs nothing and copies nothing.
-    return transfer(decoded, decoded.channels.map((c) => c.buffer as ArrayBuffer));
+    const buffers = [...decoded.channels, ...(decoded.peaks ? [decoded.peaks] : [])].map((c) => c.buffer as ArrayBuffer);
+    return transfer(decoded, buffers);
   },
 };
 

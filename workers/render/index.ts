@@ -1,6 +1,6 @@
 import * as Comlink from 'comlink';
 import { renderMasterBus, renderMix } from './render-mix';
-import { analyseForMastering, masterMix, type MasteringAnalysis } from '../../src/dsp/mastering';
+import { analyseForMastering, masterAnalysed, withInput, type MasteringAnalysis } from '../../src/dsp/mastering';
 import { measureLoudness } from '../../src/dsp/loudness';
 import type { RenderWorkerApi } from '../../src/shared/workers';
 
@@ -16,16 +16,21 @@ const api: RenderWorkerApi = {
     const result = renderMasterBus(req, onProgress);
     return Comlink.transfer(result, [result.left.buffer, result.right.buffer, result.peaks.buffer]);
   },
-  async master(req, onProgress) {
-    if (!req.analysisKey || cached?.key !== req.analysisKey) {
-      cached = req.analysisKey ? { key: req.analysisKey, analysis: analyseForMastering(req.left, req.right, req.sampleRate, req.settings) } : null;
+  async master(req, onProgress, input) {
+    const report = (fraction: number, stage: string) => void onProgress({ fraction, stage });
+    report(0.1, 'analyse');
+    let analysis = req.analysisKey && cached?.key === req.analysisKey ? cached.analysis : null;
+    if (!analysis) {
+      analysis = analyseForMastering(req.left, req.right, req.sampleRate, req.settings, { measureInput: !input });
+      cached = req.analysisKey ? { key: req.analysisKey, analysis } : null;
     }
-    const out = masterMix(req.left, req.right, req.sampleRate, req.settings, {
+    const core = masterAnalysed(analysis, req.sampleRate, req.settings, {
       extraHeadroomDb: req.extraHeadroomDb,
       gainTrimDb: req.gainTrimDb,
-      analysis: cached?.analysis,
-      onProgress: (fraction, stage) => void onProgress({ fraction, stage }),
+      onProgress: report,
     });
+    analysis.input ??= input ? await input() : measureLoudness([req.left, req.right], req.sampleRate);
+    const out = withInput(core, analysis.input);
     return Comlink.transfer(out, [out.left.buffer, out.right.buffer]);
   },
   async measure(left, right, sampleRate) {

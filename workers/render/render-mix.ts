@@ -5,6 +5,39 @@ import { loadTrackAudio } from '../../src/storage/sessions';
 import { PEAKS_PER_SECOND } from '../../src/shared/session';
 import type { ProgressCallback } from '../../src/shared/jobs';
 import type { MasterBusRequest, RenderRequest, RenderResult } from '../../src/shared/workers';
+import type { TrackAudio } from '../../src/shared/session';
+
+// Track audio read back from IndexedDB, kept between renders: a re-render after each edit would
+// otherwise read (and convert) every track again. A track's audio never changes once imported (a new
+// import is a new track id), so entries never go stale; the least recently rendered go first.
+const TRACK_CACHE_BYTES = 384 * 1024 * 1024;
+const trackCache = new Map<string, TrackAudio>();
+let trackCacheBytes = 0;
+
+const audioBytes = (a: TrackAudio) => a.channels.reduce((sum, c) => sum + c.byteLength, 0);
+
+async function cachedTrackAudio(sessionId: string, trackId: string): Promise<TrackAudio | undefined> {
+  const key = `${sessionId}/${trackId}`;
+  const hit = trackCache.get(key);
+  if (hit) {
+    // Re-inserted: a Map iterates in insertion order, so the first entry is the least recently used.
+    trackCache.delete(key);
+    trackCache.set(key, hit);
+    return hit;
+  }
+  const audio = await loadTrackAudio(sessionId, trackId);
+  if (!audio) return undefined;
+  const bytes = audioBytes(audio);
+  if (bytes > TRACK_CACHE_BYTES) return audio;
+  for (const [k, a] of trackCache) {
+    if (trackCacheBytes + bytes <= TRACK_CACHE_BYTES) break;
+    trackCache.delete(k);
+    trackCacheBytes -= audioBytes(a);
+  }
+  trackCache.set(key, audio);
+  trackCacheBytes += bytes;
+  return audio;
+}
 
 function levelsDb(left: Float32Array, right: Float32Array): { peakDb: number; rmsDb: number } {
   let peak = 0;
@@ -30,7 +63,7 @@ function result(left: Float32Array, right: Float32Array, sampleRate: number, pea
 export async function renderMix(req: RenderRequest, onProgress: ProgressCallback): Promise<RenderResult> {
   const engine = new MixEngine(req.sampleRate);
   for (const [i, trackId] of req.trackIds.entries()) {
-    const audio = await loadTrackAudio(req.sessionId, trackId);
+    const audio = await cachedTrackAudio(req.sessionId, trackId);
     if (!audio) throw new Error(`Track ${trackId} has no stored audio; re-import it.`);
     engine.addTrack({ id: trackId, channels: audio.channels });
     onProgress({ fraction: (0.1 * (i + 1)) / req.trackIds.length, stage: 'loading audio' });

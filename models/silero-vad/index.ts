@@ -1,0 +1,33 @@
+// The silero VAD weights as the app ships them: a hashed asset from @ricky0123/vad-web, checked before use.
+import modelUrl from '@ricky0123/vad-web/dist/silero_vad_v5.onnx?url';
+import meta from './meta.json';
+
+export const SILERO_VAD_META = meta;
+export const SILERO_VAD_KEY = `${meta.id}@${meta.version}`;
+
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** Checks bytes against the registry's hash; throws naming the model when they differ. */
+export async function verifySileroVad(bytes: Uint8Array): Promise<Uint8Array> {
+  const actual = await sha256Hex(bytes);
+  if (actual !== meta.sha256) {
+    throw new Error(`The voice-activity model (${meta.id} ${meta.version}) is damaged or a different version (SHA-256 ${actual.slice(0, 12)}…, expected ${meta.sha256.slice(0, 12)}…): reload the app.`);
+  }
+  return bytes;
+}
+
+/** The model's bytes from the app's own origin (precached by the service worker, so this works offline). */
+export async function fetchSileroVad(): Promise<Uint8Array> {
+  const url = new URL(modelUrl, self.location.href).href;
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch (e) {
+    throw new Error(`Could not load the voice-activity model from ${url}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (!res.ok) throw new Error(`Could not load the voice-activity model from ${url}: HTTP ${res.status}`);
+  return verifySileroVad(new Uint8Array(await res.arrayBuffer()));
+}

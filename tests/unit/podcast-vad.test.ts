@@ -1,0 +1,90 @@
+// The silero VAD as the app runs it: the shipped file is the one the registry names, its inputs and outputs
+// are what vad.ts feeds, batch rows are independent, silence is never sent to the model, and sparse probing
+// agrees with scoring every frame.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { SILERO_VAD_META, verifySileroVad } from '../../models/silero-vad';
+import { scoreWindows, speechProbability, activeVadFrames, activeRuns, planProbes, VAD_FRAME, SPEECH_ON } from '../../src/podcast/vad';
+import { decimateByTwo } from '../../src/dsp/halfband';
+import { levelContour } from '../../src/podcast/features';
+import { nativeSliceDecoder, vadModel } from './podcast-helpers';
+import { decodeRange } from '../../src/podcast/analyse';
+import { mp3Source } from '../../src/podcast/source';
+import { indexMp3 } from '../../src/podcast/mp3-index';
+// @ts-expect-error plain ESM script without types
+import { generatePodcastFixtures, PODCAST_FIXTURE_DIR } from '../fixtures/podcast-episode.mjs';
+
+let x16: Float32Array;
+let x8: Float32Array;
+
+beforeAll(async () => {
+  generatePodcastFixtures();
+  const path = join(PODCAST_FIXTURE_DIR, 'episode.mp3');
+  const source = mp3Source(indexMp3(new Uint8Array(readFileSync(path))));
+  x16 = (await decodeRange(nativeSliceDecoder(path, 'mp3'), source, 20, 80, 16000, 1)).channels[0];
+  x8 = decimateByTwo(x16);
+}, 120_000);
+
+describe('silero VAD model', () => {
+  it('is the file the registry entry names, by SHA-256 and size', async () => {
+    const bytes = readFileSync(SILERO_VAD_META.file);
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(SILERO_VAD_META.sha256);
+    expect(bytes.length).toBe(SILERO_VAD_META.sizeBytes);
+    await expect(verifySileroVad(new Uint8Array(bytes))).resolves.toBeInstanceOf(Uint8Array);
+    const damaged = new Uint8Array(bytes);
+    damaged[1000] ^= 1;
+    await expect(verifySileroVad(damaged)).rejects.toThrow(/damaged or a different version/);
+    expect(SILERO_VAD_META.licence).toMatch(/^MIT/);
+  });
+
+  it('has the inputs and outputs vad.ts feeds', async () => {
+    const s = await vadModel();
+    expect([...s.inputNames].sort()).toEqual(['input', 'sr', 'state']);
+    expect([...s.outputNames].sort()).toEqual(['output', 'stateN']);
+  });
+
+  it('scores batch rows independently: a window batched with others equals the window alone', async () => {
+    const s = await vadModel();
+    const windows = [100, 700, 1300].map((start) => ({ start, frames: 12, warmup: 4 }));
+    const together = new Float32Array(Math.floor(x8.length / VAD_FRAME)).fill(NaN);
+    await scoreWindows(s, x8, windows, together);
+    for (const w of windows) {
+      const alone = new Float32Array(together.length).fill(NaN);
+      await scoreWindows(s, x8, [w], alone);
+      for (let k = w.start + w.warmup; k < w.start + w.frames; k++) expect(together[k]).toBeCloseTo(alone[k], 5);
+    }
+  });
+});
+
+describe('sparse voice activity', () => {
+  it('never sends silence to the model', async () => {
+    const s = await vadModel();
+    const quiet = new Float32Array(16000 * 20).map(() => (Math.random() - 0.5) * 1e-4);
+    const q8 = decimateByTwo(quiet);
+    const r = await speechProbability(s, q8, levelContour(quiet));
+    expect(r.modelFrames).toBe(0);
+    expect(r.prob.every((p) => p === 0)).toBe(true);
+  });
+
+  it('scores a fraction of the frames and agrees with scoring them all on ≥ 90 % of active frames', async () => {
+    const s = await vadModel();
+    const frames = Math.floor(x8.length / VAD_FRAME);
+    const sparse = await speechProbability(s, x8, levelContour(x16));
+    const dense = new Float32Array(frames).fill(NaN);
+    await scoreWindows(s, x8, [{ start: 0, frames, warmup: 0 }], dense);
+    const { active } = activeVadFrames(levelContour(x16), frames);
+    let agree = 0;
+    let n = 0;
+    for (let k = 0; k < frames; k++) {
+      if (!active[k]) continue;
+      n++;
+      if (sparse.prob[k] >= SPEECH_ON === dense[k] >= SPEECH_ON) agree++;
+    }
+    expect(agree / n).toBeGreaterThan(0.9);
+    // Probes cost a fraction of a dense pass (refinement included).
+    expect(sparse.modelFrames).toBeLessThan(0.6 * n);
+    expect(planProbes(activeRuns(active)).length).toBeGreaterThan(5);
+  });
+});
