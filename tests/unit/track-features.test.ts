@@ -231,7 +231,8 @@ describe('analyseTrack', () => {
     expect(() => analyseTrack([sine(5, 1000, 0.5)], RATE, { signal: { aborted: true } })).toThrow(CancelledError);
   });
 
-  it('analyses 3 minutes of stereo 44.1 kHz quickly', () => {
+  // Speed is measured by `npm run bench` (automix.analysis_s), never by a timed test.
+  it('analyses 3 minutes of stereo 44.1 kHz to finite features', () => {
     const frames = RATE * 180;
     const left = pinkNoise(frames, 0.3, 7);
     const right = pinkNoise(frames, 0.3, 8);
@@ -240,14 +241,9 @@ describe('analyseTrack', () => {
       left[i] += tone[i];
       right[i] += tone[i];
     }
-    analyseTrack([left.subarray(0, RATE * 5), right.subarray(0, RATE * 5)], RATE); // JIT warm-up
-    const start = performance.now();
     const f = analyseTrack([left, right], RATE);
-    const seconds = (performance.now() - start) / 1000;
-    console.log(`analyseTrack: 3 min stereo 44.1 kHz in ${seconds.toFixed(3)} s`);
     expectAllFinite(f);
     expect(f.stereoCorrelation).toBeGreaterThan(0);
-    // Generous against shared-machine noise; the log line is the number to read.
-    expect(seconds).toBeLessThan(3);
+    expect(f.activity).toBe(1);
   });
 });
