@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Debian's chromium (browser tests, benchmark) and ffmpeg (fixtures, native reference); never a Playwright download.
+# Debian's chromium (browser tests, benchmark), ffmpeg (fixtures, native reference) and espeak-ng (the synthetic
+# podcast episodes' speech); never a Playwright download.
 set -euo pipefail
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -x /usr/bin/ffmpeg ] || need+=(ffmpeg)
+[ -x /usr/bin/espeak-ng ] || need+=(espeak-ng)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   echo "ensure-chromium: ${need[*]} missing and not root; install them with: sudo apt-get install -y ${need[*]}" >&2

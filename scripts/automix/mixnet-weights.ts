@@ -1,7 +1,8 @@
 // mixnet's parameters, shared by the trainer (tfjs), the ONNX export and a plain reference forward.
 //
 // DeepSets with two context layers, for one song of N tracks (x: [N, F]):
-//   xn = (x − mu) · invSd                      feature normalisation (invSd[0] = 0: level column unused)
+//   xn = clip((x − mu) · invSd, ±3)            feature normalisation (invSd[0] = 0: level column unused);
+//                                              the clip keeps a track unlike any in training from extrapolating
 //   h1 = relu(xn·W1 + b1)
 //   h2 = relu(h1·W2 + mean_n(h1)·V2 + b2)      mean over the song's tracks, broadcast back
 //   h3 = relu(h2·W3 + mean_n(h2)·V3 + b3)
@@ -27,6 +28,11 @@ export interface MixnetWeights {
   W4: number[];
   b4: number[];
 }
+
+/** Normalised inputs are clipped to ±this many standard deviations of the training rows. */
+export const INPUT_CLIP = 3;
+
+export const clipInput = (v: number): number => Math.max(-INPUT_CLIP, Math.min(INPUT_CLIP, v));
 
 export const MATRIX_NAMES = ['W1', 'W2', 'V2', 'W3', 'V3', 'W4'] as const;
 export type MatrixName = (typeof MATRIX_NAMES)[number];
@@ -57,7 +63,7 @@ export function mixnetForward(w: MixnetWeights, x: Float32Array | number[], n: n
     return out;
   };
   const xn = new Float64Array(n * F);
-  for (let r = 0; r < n; r++) for (let c = 0; c < F; c++) xn[r * F + c] = (x[r * F + c] - w.mu[c]) * w.invSd[c];
+  for (let r = 0; r < n; r++) for (let c = 0; c < F; c++) xn[r * F + c] = clipInput((x[r * F + c] - w.mu[c]) * w.invSd[c]);
   const layer = (h: Float64Array, inner: number, W: number[], V: number[] | null, b: number[]): Float64Array => {
     const z = matmul(h, n, inner, W, H);
     const ctx = V ? matmul(meanRows(h, n, inner), 1, inner, V, H) : null;

@@ -4,11 +4,12 @@
 // - int8: the six matrices quantized per output column (symmetric, zero point 0) and restored by
 //   DequantizeLinear (QDQ weight-only quantization); activations stay float32.
 // Normalisation (mu, invSd), biases and the two fixed selector matrices stay float32 in every
-// variant. Input "features" float32 [tracks, F], output "settings" float32 [tracks, 6]; opset 13,
+// variant. The normalised inputs are clipped to ±INPUT_CLIP with ReLUs.
+// Input "features" float32 [tracks, F], output "settings" float32 [tracks, 6]; opset 13,
 // IR 7, only MatMul/Add/Sub/Mul/Relu/ReduceMean/Cast/DequantizeLinear, which onnxruntime-web runs
 // on WASM and WebGPU.
 import onnxProto from 'onnx-proto';
-import { MATRIX_NAMES, matrixShape, type MatrixName, type MixnetWeights } from './mixnet-weights';
+import { INPUT_CLIP, MATRIX_NAMES, matrixShape, type MatrixName, type MixnetWeights } from './mixnet-weights';
 
 const { onnx } = onnxProto;
 type DType = 'fp32' | 'fp16' | 'int8';
@@ -125,7 +126,7 @@ export function exportMixnet(w: MixnetWeights, dtype: DType, info: ExportInfo): 
     return name;
   };
 
-  initializers.push(floatTensor('mu', [F], w.mu), floatTensor('inv_sd', [F], w.invSd));
+  initializers.push(floatTensor('mu', [F], w.mu), floatTensor('inv_sd', [F], w.invSd), floatTensor('clip', [1], [INPUT_CLIP]));
   for (const b of ['b1', 'b2', 'b3'] as const) initializers.push(floatTensor(b, [H], w[b]));
   initializers.push(floatTensor('b4', [O], w.b4));
   // skip: x·S puts −relative loudness into the gain column; D selects the gain column's mean.
@@ -139,7 +140,14 @@ export function exportMixnet(w: MixnetWeights, dtype: DType, info: ExportInfo): 
   const mean = (input: string, output: string) => node('ReduceMean', [input], [output], [intsAttr('axes', [0]), intAttr('keepdims', 1)]);
   nodes.push(
     node('Sub', ['features', 'mu'], ['centred']),
-    node('Mul', ['centred', 'inv_sd'], ['xn']),
+    node('Mul', ['centred', 'inv_sd'], ['scaled']),
+    // clip(v, ±c) = relu(v + c) − relu(v − c) − c, in operators every execution provider has.
+    node('Add', ['scaled', 'clip'], ['lift']),
+    node('Relu', ['lift'], ['lift_pos']),
+    node('Sub', ['scaled', 'clip'], ['drop']),
+    node('Relu', ['drop'], ['drop_pos']),
+    node('Sub', ['lift_pos', 'drop_pos'], ['clipped_lift']),
+    node('Sub', ['clipped_lift', 'clip'], ['xn']),
     node('MatMul', ['xn', mats.W1], ['a1']),
     node('Add', ['a1', 'b1'], ['z1']),
     node('Relu', ['z1'], ['h1']),

@@ -9,7 +9,7 @@
 import { MIXNET_FEATURES, MIXNET_OUTPUTS } from '../../models/mixnet/features';
 import { mulberry32 } from './corruption';
 import { assembleSession, type StemExamples } from './dataset';
-import { MATRIX_NAMES, matrixShape, type MixnetWeights } from './mixnet-weights';
+import { clipInput, MATRIX_NAMES, matrixShape, type MixnetWeights } from './mixnet-weights';
 
 export interface TrainConfig {
   seed: number;
@@ -235,7 +235,7 @@ export function lossAndGradients(
   const T = sizes.reduce((s, n) => s + n, 0);
   const x = batch.x;
   const xn = new Float64Array(T * F);
-  for (let t = 0; t < T; t++) for (let c = 0; c < F; c++) xn[t * F + c] = (x[t * F + c] - norm.mu[c]) * norm.invSd[c] + (noise ? noise[t * F + c] : 0);
+  for (let t = 0; t < T; t++) for (let c = 0; c < F; c++) xn[t * F + c] = clipInput((x[t * F + c] - norm.mu[c]) * norm.invSd[c]) + (noise ? noise[t * F + c] : 0);
 
   const bias = (z: Float64Array, b: Float64Array, cols: number) => {
     for (let t = 0; t < T; t++) for (let m = 0; m < cols; m++) z[t * cols + m] += b[m];

@@ -47,6 +47,11 @@ export class Equalizer {
     for (const channel of this.#filters) for (const f of channel) f.reset();
   }
 
+  /** True when process() leaves the audio as it is (disabled, or every band at 0 dB). */
+  get bypassed(): boolean {
+    return !this.#enabled || this.#activeBands.length === 0;
+  }
+
   /** Filters channels[0..channelCount)[0..n) in place through the active bands. */
   process(channels: Float32Array[], channelCount: number, n: number): void {
     const bands = this.#activeBands;
@@ -194,6 +199,35 @@ export class ChannelStrip {
   /** True when the strip is settled at zero gain and process() would output nothing. */
   get silent(): boolean {
     return this.#gain.settled && this.#gain.targetLeft === 0 && this.#gain.targetRight === 0;
+  }
+
+  /**
+   * Adds source frames [pos, pos+n) times the settled fader and pan gains straight into the bus when
+   * that is all the strip does (EQ flat or off, no compressor, gain settled): each product rounded to
+   * float32 as process() rounds it into a track buffer, so the bus sum is the same, without the copies.
+   * Returns false, having done nothing, when the strip does more.
+   */
+  addPlain(source: Float32Array[], pos: number, busL: Float32Array, busR: Float32Array, n: number): boolean {
+    const gain = this.#gain;
+    if (this.#compressorEnabled || !this.#eq.bypassed || !gain.settled || this.silent) return false;
+    if (this.#skippedWhileSilent) {
+      this.#eq.reset();
+      this.#compressor.reset();
+      this.#skippedWhileSilent = false;
+    }
+    const srcL = source[0];
+    const srcR = this.sourceChannels > 1 ? source[1] : source[0];
+    if (srcR.length !== srcL.length) return false;
+    const gl = gain.targetLeft, gr = gain.targetRight;
+    // Frames outside the source add silence; the bus never holds −0, so skipping them changes nothing.
+    const first = Math.min(n, Math.max(0, -pos));
+    const last = Math.max(first, Math.min(n, srcL.length - pos));
+    const fround = Math.fround;
+    for (let i = first; i < last; i++) {
+      busL[i] += fround(srcL[pos + i] * gl);
+      busR[i] += fround(srcR[pos + i] * gr);
+    }
+    return true;
   }
 
   /**

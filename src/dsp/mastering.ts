@@ -157,34 +157,66 @@ function envelopeOfChannel(padded: Float32Array, n: number, taps: Float64Array, 
   }
 }
 
+/** Stretches of this many samples that are all zero are found with one comparison each. */
+const ZERO_SCAN_BLOCK = 256;
+
 /**
- * Sliding maximum of a non-negative signal over [i - before, i + after] (van Herk / Gil-Werman:
- * about three comparisons per sample whatever the window, with no data-dependent queue).
+ * Sliding maximum of a non-negative signal over [i - before, i + after]. Only outputs near non-zero
+ * input are computed (an envelope is zero wherever it was skipped); those by van Herk / Gil-Werman:
+ * about three comparisons per sample whatever the window, with no data-dependent queue.
  */
 export function slidingMax(src: Float32Array, before: number, after: number): Float32Array {
   const n = src.length;
-  const w = before + after + 1;
   const out = new Float32Array(n);
+  let rangeStart = -1;
+  let rangeEnd = -1;
+  for (let start = 0; start < n; start += ZERO_SCAN_BLOCK) {
+    const end = Math.min(n, start + ZERO_SCAN_BLOCK);
+    let any = false;
+    for (let j = start; j < end; j++) {
+      if (src[j] !== 0) {
+        any = true;
+        break;
+      }
+    }
+    if (!any) continue;
+    // Outputs that can see this block.
+    const from = Math.max(0, start - after);
+    const to = Math.min(n, end + before);
+    if (from > rangeEnd) {
+      if (rangeStart >= 0) slidingMaxRange(src, before, after, out, rangeStart, rangeEnd);
+      rangeStart = from;
+    }
+    rangeEnd = to;
+  }
+  if (rangeStart >= 0) slidingMaxRange(src, before, after, out, rangeStart, rangeEnd);
+  return out;
+}
+
+/** out[i] = max src[i - before … i + after] (within the signal) for i in [from, to). */
+function slidingMaxRange(src: Float32Array, before: number, after: number, out: Float32Array, from: number, to: number): void {
+  const n = src.length;
+  const w = before + after + 1;
   // Window i covers source [i - before, i + after]; blocks of w window starts share one suffix table.
   const suffix = new Float32Array(w);
-  for (let blockStart = 0; blockStart < n; blockStart += w) {
+  for (let blockStart = from; blockStart < to; blockStart += w) {
     // Suffix maxima of source [blockStart - before + k, blockStart - before + w), k = 0 … w-1.
     let m = 0;
+    const lo = blockStart - before;
     for (let k = w - 1; k >= 0; k--) {
-      const j = blockStart - before + k;
+      const j = lo + k;
       if (j >= 0 && j < n && src[j] > m) m = src[j];
       suffix[k] = m;
     }
     // Window blockStart + k adds source [blockStart - before + w, blockStart - before + w + k).
     let p = 0;
-    const blockEnd = Math.min(n, blockStart + w);
+    const blockEnd = Math.min(to, blockStart + w);
     for (let i = blockStart, k = 0; i < blockEnd; i++, k++) {
       out[i] = suffix[k] > p ? suffix[k] : p;
-      const j = blockStart - before + w + k;
+      const j = lo + w + k;
       if (j < n && src[j] > p) p = src[j];
     }
   }
-  return out;
 }
 
 /** Lookahead of the limiter in samples at this rate. */

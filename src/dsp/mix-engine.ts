@@ -214,7 +214,9 @@ export class MixEngine {
         if (metering) slot.meter.loudness.pushSilence(n);
         continue;
       }
-      // Always via the track buffer, so metering on or off rounds identically (live == offline).
+      // Offline, a strip that only scales adds straight into the bus, rounding as the track buffer does.
+      if (!metering && strip.addPlain(slot.track.channels, pos, busL, busR, n)) continue;
+      // Otherwise via the track buffer, so metering on or off rounds identically (live == offline).
       const tl = this.#trackL, tr = this.#trackR;
       strip.process(slot.track.channels, pos, tl, tr, n, false);
       if (metering) {

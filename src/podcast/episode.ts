@@ -111,6 +111,9 @@ function meanOver(x: Float32Array, from: number, to: number): number {
  * Envelope periodicity at a syllable rate: the largest normalised autocorrelation of the 10 ms level (floored
  * 40 dB under its peak) at lags of 150–300 ms, over [from, to) level frames; and the envelope's depth (p90 − p10).
  */
+// Scratch for syllablePeriodicity: it runs for thousands of blocks of a long episode.
+let envelope = new Float64Array(256);
+
 export function syllablePeriodicity(levelDb: Float32Array, from: number, to: number): { periodicity: number; depthDb: number } {
   const a = Math.max(0, from);
   const b = Math.min(levelDb.length, to);
@@ -118,7 +121,8 @@ export function syllablePeriodicity(levelDb: Float32Array, from: number, to: num
   if (n < 40) return { periodicity: 0, depthDb: 0 };
   let peak = -Infinity;
   for (let i = a; i < b; i++) peak = Math.max(peak, levelDb[i]);
-  const e = new Float64Array(n);
+  if (envelope.length < n) envelope = new Float64Array(n);
+  const e = envelope;
   let mean = 0;
   for (let i = 0; i < n; i++) {
     e[i] = Math.max(levelDb[a + i], peak - 40);
@@ -130,7 +134,7 @@ export function syllablePeriodicity(levelDb: Float32Array, from: number, to: num
     e[i] -= mean;
     var0 += e[i] * e[i];
   }
-  const sorted = Array.from(e).sort((x, y) => x - y);
+  const sorted = e.slice(0, n).sort();
   const depthDb = sorted[Math.floor(n * 0.9)] - sorted[Math.floor(n * 0.1)];
   if (var0 <= 1e-9) return { periodicity: 0, depthDb };
   let best = 0;
@@ -157,7 +161,11 @@ export interface BlockFeatures {
   depthDb: number;
 }
 
-export function blockFeatures(a: FrameFeatures & { speechProb: Float32Array }, block: number): BlockFeatures {
+/**
+ * The features of one block. With `gateDb`, the envelope periodicity (the costly part) is only measured where
+ * laughter is possible at all (sound, voiced, high-pitched, not certain speech); elsewhere it is reported as 0.
+ */
+export function blockFeatures(a: FrameFeatures & { speechProb: Float32Array }, block: number, gateDb?: number): BlockFeatures {
   const t0 = (block - (WINDOW_BLOCKS - 1) / 2) * BLOCK_S;
   const t1 = t0 + WINDOW_BLOCKS * BLOCK_S;
   const l0 = Math.max(0, Math.floor(t0 / LEVEL_HOP_S));
@@ -174,10 +182,7 @@ export function blockFeatures(a: FrameFeatures & { speechProb: Float32Array }, b
       voiced++;
     }
   }
-  // Laughter's periodicity is read over a longer window (1.2 s) than the block's own features.
-  const mid = ((block + 0.5) * BLOCK_S) / LEVEL_HOP_S;
-  const { periodicity, depthDb } = syllablePeriodicity(a.levelDb, Math.round(mid - 60), Math.round(mid + 60));
-  return {
+  const f: BlockFeatures = {
     levelMaxDb,
     speech: meanOver(a.speechProb, t0 / VAD_FRAME_S, t1 / VAD_FRAME_S),
     flatness: meanOver(a.flatness, s0, s1),
@@ -186,16 +191,26 @@ export function blockFeatures(a: FrameFeatures & { speechProb: Float32Array }, b
     hfRatio: meanOver(a.hfRatio, s0, s1),
     voicing: meanOver(a.voicing, s0, s1),
     pitchHz: voiced ? pitchSum / voiced : 0,
-    periodicity,
-    depthDb,
+    periodicity: 0,
+    depthDb: 0,
   };
+  if (gateDb === undefined || (levelMaxDb > gateDb && f.voicing >= LAUGH_VOICING && f.pitchHz >= LAUGH_PITCH_HZ && f.speech < LAUGH_MAX_SPEECH)) {
+    // Laughter's periodicity is read over a longer window (1.2 s) than the block's own features.
+    const mid = ((block + 0.5) * BLOCK_S) / LEVEL_HOP_S;
+    Object.assign(f, syllablePeriodicity(a.levelDb, Math.round(mid - 60), Math.round(mid + 60)));
+  }
+  return f;
 }
+
+const LAUGH_VOICING = 0.35;
+const LAUGH_PITCH_HZ = 170;
+const LAUGH_MAX_SPEECH = 0.9;
 
 /** The class of one block, by the rules in the header comment. */
 export function classifyBlock(f: BlockFeatures, gateDb: number): SoundClass {
   if (f.levelMaxDb <= gateDb) return 'silence';
-  const laughing = f.periodicity >= LAUGH_PERIODICITY && f.depthDb >= 12 && f.voicing >= 0.35 && f.pitchHz >= 170;
-  if (laughing && f.speech < 0.9) return 'laughter';
+  const laughing = f.periodicity >= LAUGH_PERIODICITY && f.depthDb >= 12 && f.voicing >= LAUGH_VOICING && f.pitchHz >= LAUGH_PITCH_HZ;
+  if (laughing && f.speech < LAUGH_MAX_SPEECH) return 'laughter';
   if (f.speech >= 0.5) return 'speech';
   if (f.flatness >= 0.15 && f.hfRatio >= 0.45) return 'applause';
   if (f.flatness < 0.1 && f.stability >= 0.6) return f.flux >= 1.5 ? 'music' : 'tone';
@@ -205,7 +220,7 @@ export function classifyBlock(f: BlockFeatures, gateDb: number): SoundClass {
 function classifyBlocks(a: EpisodeAnalysis): Uint8Array {
   const blocks = Math.ceil(a.durationS / BLOCK_S);
   const raw = new Uint8Array(blocks);
-  for (let b = 0; b < blocks; b++) raw[b] = SOUND_CLASSES.indexOf(classifyBlock(blockFeatures(a, b), a.gateDb));
+  for (let b = 0; b < blocks; b++) raw[b] = SOUND_CLASSES.indexOf(classifyBlock(blockFeatures(a, b, a.gateDb), a.gateDb));
   // A lone block that differs from two equal neighbours is noise in the decision, not an event.
   const out = raw.slice();
   for (let b = 1; b + 1 < blocks; b++) if (raw[b - 1] === raw[b + 1] && raw[b] !== raw[b - 1] && raw[b] !== 0) out[b] = raw[b - 1];

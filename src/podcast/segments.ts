@@ -90,12 +90,9 @@ export function findPauses(a: Pick<EpisodeAnalysis, 'levelDb' | 'gateDb'>): Paus
   const bins = Math.ceil(lv.length / perSecond);
   // Loud reference per second: the 90th percentile of its level.
   const p90 = new Float32Array(bins);
-  const scratch: number[] = [];
   for (let b = 0; b < bins; b++) {
-    scratch.length = 0;
-    for (let i = b * perSecond; i < Math.min(lv.length, (b + 1) * perSecond); i++) scratch.push(lv[i]);
-    scratch.sort((x, y) => x - y);
-    p90[b] = scratch[Math.floor(scratch.length * 0.9)] ?? -120;
+    const second = lv.slice(b * perSecond, Math.min(lv.length, (b + 1) * perSecond)).sort();
+    p90[b] = second.length ? second[Math.floor(second.length * 0.9)] : -120;
   }
   const quietBelow = new Float32Array(bins);
   for (let b = 0; b < bins; b++) {
@@ -230,20 +227,39 @@ function classSeconds(a: Pick<EpisodeAnalysis, 'classes'>, cls: SoundClass, from
   return classCounts(a, from, to)[SOUND_CLASSES.indexOf(cls)] * BLOCK_S;
 }
 
+// Linear power of each 10 ms frame, computed once per analysis: segment features sum it many times.
+const powerCache = new WeakMap<Float32Array, Float32Array>();
+function framePower(levelDb: Float32Array): Float32Array {
+  let p = powerCache.get(levelDb);
+  if (!p) {
+    p = new Float32Array(levelDb.length);
+    for (let i = 0; i < p.length; i++) p[i] = Math.pow(10, levelDb[i] / 10);
+    powerCache.set(levelDb, p);
+  }
+  return p;
+}
+
 /** The features every theme scores (see SegmentFeatures), over [start, end) of the episode. */
 export function segmentFeatures(a: EpisodeAnalysis, start: number, end: number, units: Unit[] = []): SegmentFeatures {
+  const power = framePower(a.levelDb);
   const counts = classCounts(a, start, end);
   const blocks = Math.max(1, counts.reduce((s, c) => s + c, 0));
   const ratio = (c: SoundClass) => counts[SOUND_CLASSES.indexOf(c)] / blocks;
   const l0 = Math.floor(start / LEVEL_HOP_S);
   const l1 = Math.min(a.levelDb.length, Math.ceil(end / LEVEL_HOP_S));
-  const sounding: number[] = [];
-  for (let i = l0; i < l1; i++) if (a.levelDb[i] > a.gateDb) sounding.push(a.levelDb[i]);
+  let soundPower = 0;
+  let soundFrames = 0;
+  for (let i = l0; i < l1; i++) {
+    if (a.levelDb[i] > a.gateDb) {
+      soundPower += power[i];
+      soundFrames++;
+    }
+  }
   // Level in 0.5 s steps (energy mean in dB) for the dynamics spread.
   const halfSeconds: number[] = [];
   for (let i = l0; i + 50 <= l1; i += 50) {
     let e = 0;
-    for (let k = i; k < i + 50; k++) e += Math.pow(10, a.levelDb[k] / 10);
+    for (let k = i; k < i + 50; k++) e += power[k];
     const db = 10 * Math.log10(e / 50);
     if (db > a.gateDb) halfSeconds.push(db);
   }
@@ -262,7 +278,8 @@ export function segmentFeatures(a: EpisodeAnalysis, start: number, end: number, 
   let lastPeak = -Infinity;
   for (let i = l0 + 10; i < l1 - 10; i++) {
     const v = a.levelDb[i];
-    if (v <= a.gateDb || a.classes[Math.floor((i * LEVEL_HOP_S) / BLOCK_S)] !== speechBlocks) continue;
+    // Cheap tests first: a local maximum above the gate, in speech.
+    if (v <= a.gateDb || v < a.levelDb[i - 1] || v < a.levelDb[i + 1] || a.classes[Math.floor((i * LEVEL_HOP_S) / BLOCK_S)] !== speechBlocks) continue;
     let isMax = true;
     let lo = Infinity;
     for (let k = i - 10; k <= i + 10; k++) {
@@ -276,7 +293,16 @@ export function segmentFeatures(a: EpisodeAnalysis, start: number, end: number, 
   }
   const speechS = ratio('speech') * blocks * BLOCK_S;
   let turns = 0;
-  const inside = units.filter((u) => u.start >= start - 0.01 && u.end <= end + 0.01 && u.kind === 'speech');
+  // Units are in time order: find the first that may lie inside by bisection.
+  let lo = 0;
+  let hi = units.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (units[mid].start < start - 0.01) lo = mid + 1;
+    else hi = mid;
+  }
+  const inside: Unit[] = [];
+  for (let k = lo; k < units.length && units[k].start <= end; k++) if (units[k].end <= end + 0.01 && units[k].kind === 'speech') inside.push(units[k]);
   for (let k = 1; k < inside.length; k++) if (speakerChange(inside[k - 1], inside[k])) turns++;
   const durationS = end - start;
   return {
@@ -286,7 +312,7 @@ export function segmentFeatures(a: EpisodeAnalysis, start: number, end: number, 
     silenceRatio: ratio('silence'),
     laughterS: classSeconds(a, 'laughter', start, end + REACTION_S),
     applauseS: classSeconds(a, 'applause', start, end + REACTION_S),
-    levelMeanDb: sounding.length ? 10 * Math.log10(mean(sounding.map((d) => Math.pow(10, d / 10)))) : -120,
+    levelMeanDb: soundFrames ? 10 * Math.log10(soundPower / soundFrames) : -120,
     levelStdDb: std(halfSeconds),
     pitchMeanHz: pitches.length ? 100 * Math.pow(2, mean(pitches) / 12) : 0,
     pitchStdSt: std(pitches),
@@ -416,4 +442,26 @@ export function snapToQuiet(a: Pick<EpisodeAnalysis, 'levelDb' | 'durationS'>, t
     }
   }
   return Math.max(0, Math.min(a.durationS, (best + 0.5) * LEVEL_HOP_S));
+}
+
+/**
+ * Where an edited cut goes: the nearest point inside a pause within ±radiusS of t (so no word is cut), else the
+ * quietest 10 ms within ±0.3 s.
+ */
+export function snapCut(a: Pick<EpisodeAnalysis, 'levelDb' | 'durationS'>, pauses: readonly Pause[], t: number, radiusS = 1.5): number {
+  // First pause that ends after t − radius (pauses are in time order).
+  let lo = 0;
+  let hi = pauses.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (pauses[mid].end < t - radiusS) lo = mid + 1;
+    else hi = mid;
+  }
+  let best = NaN;
+  for (let k = lo; k < pauses.length && pauses[k].start <= t + radiusS; k++) {
+    const p = pauses[k];
+    const inside = p.end - p.start > 2 * CUT_MARGIN_S ? Math.min(p.end - CUT_MARGIN_S, Math.max(p.start + CUT_MARGIN_S, t)) : (p.start + p.end) / 2;
+    if (Number.isNaN(best) || Math.abs(inside - t) < Math.abs(best - t)) best = inside;
+  }
+  return Number.isNaN(best) || Math.abs(best - t) > radiusS ? snapToQuiet(a, t) : best;
 }

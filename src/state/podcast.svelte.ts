@@ -1,13 +1,13 @@
 // The podcast best-of: open an episode (file or URL), analyse it in workers, pick a theme and a length,
 // edit the reel, master it for podcast loudness and export an MP3 with Podcasting 2.0 chapters.
 // Everything the user did survives a reload: the episode file, its analysis and the reel are in IndexedDB.
-import type { Remote } from 'comlink';
+import { proxy, type Remote } from 'comlink';
 import type { Studio } from './studio.svelte';
 import type { PodcastWorkerApi, ReelAudio } from '../podcast/contract';
 import type { DescribedEpisode } from '../podcast/describe';
 import type { ChunkAnalysis, EpisodeAnalysis } from '../podcast/episode';
 import { planChunks, type ChunkSpec } from '../podcast/analyse';
-import { snapToQuiet, type EpisodeStructure } from '../podcast/segments';
+import { snapCut, type EpisodeStructure } from '../podcast/segments';
 import { addClip, refit, removeClip, selectReel, setClipBounds, swapClip, type ReelPlan } from '../podcast/select';
 import { reelChapters } from '../podcast/chapters';
 import { THEMES, type ThemeId } from '../podcast/themes';
@@ -21,8 +21,7 @@ import { clearPodcast, loadPodcast, saveAnalysis, saveEpisode, saveReel, PODCAST
 import { saveExport, listExports, deleteExport } from '../storage/exports';
 import type { ExportRecord } from '../storage/schema';
 
-/** Said, word for word, when a URL cannot be fetched from the browser (CORS or network). */
-export const HOST_REFUSED = 'the host does not allow browsers to fetch this file: download it and drop it here';
+import { HOST_REFUSED } from '../podcast/messages';
 
 export type ReelLayout = 'stereo' | 'mono';
 /** Podcast loudness: −16 LUFS for stereo, −19 LUFS for mono, under −1 dBTP. */
@@ -298,11 +297,14 @@ export class PodcastDesk {
             label: `Analyse ${name} (part ${k + 1} of ${lists.length})`,
             signal: ctrl.signal,
             task: (api, onProgress) =>
-              api.analyse({ file, fileName: name, source, chunks: list }, (p) => {
-                onProgress(p);
-                fractions[k] = p.fraction ?? 0;
-                this.progress = { fraction: fractions.reduce((a, b) => a + b, 0) / fractions.length, stage: p.stage };
-              }),
+              api.analyse(
+                { file, fileName: name, source, chunks: list },
+                proxy((p: Parameters<ProgressCallback>[0]) => {
+                  onProgress(p);
+                  fractions[k] = p.fraction ?? 0;
+                  this.progress = { fraction: fractions.reduce((a, b) => a + b, 0) / fractions.length, stage: p.stage };
+                }),
+              ),
           }),
         ),
       );
@@ -381,11 +383,17 @@ export class PodcastDesk {
     this.#scheduleRender();
   }
 
-  /** A dragged region edge: each edge snaps to the quietest point within 0.3 s, so no word is cut. */
+  /** A moved cut goes into the nearest pause within 1.5 s (else the quietest point near it), so no word is cut. */
+  #snap(t: number): number {
+    const a = this.analysis!;
+    return snapCut(a, this.structure?.pauses ?? [], Math.max(0, Math.min(a.durationS, t)));
+  }
+
+  /** A dragged region, or edited start/end: both cuts snap (see #snap). */
   moveClip(key: string, start: number, end: number): void {
     if (!this.plan || !this.analysis) return;
-    const s = snapToQuiet(this.analysis, Math.max(0, start));
-    const e = snapToQuiet(this.analysis, Math.min(this.analysis.durationS, end));
+    const s = this.#snap(start);
+    const e = this.#snap(end);
     if (e - s < 1) return;
     this.#edit(setClipBounds(this.plan, key, s, e));
   }
@@ -396,8 +404,8 @@ export class PodcastDesk {
 
   addRegion(start: number, end: number): void {
     if (!this.plan || !this.analysis) return;
-    const s = snapToQuiet(this.analysis, Math.max(0, start));
-    const e = snapToQuiet(this.analysis, Math.min(this.analysis.durationS, end));
+    const s = this.#snap(start);
+    const e = this.#snap(end);
     if (e - s < 1) {
       this.#fail(new Error('A region must be at least 1 s long.'), 'Podcast');
       return;
@@ -712,11 +720,12 @@ export class PodcastDesk {
     return this.#saves;
   }
 
+  /** The job's progress callback, also mirrored into the panel's progress bar (a comlink proxy, as the worker calls it). */
   #track(onProgress: ProgressCallback): ProgressCallback {
-    return (p) => {
+    return proxy((p: Parameters<ProgressCallback>[0]) => {
       onProgress(p);
       this.progress = p;
-    };
+    });
   }
 
   #begin(what: string): AbortController {

@@ -10,7 +10,7 @@ import { scoreSegments, THEMES, type ThemeId } from '../../src/podcast/themes';
 import { clipReelStarts, reelDuration, selectReel, CROSSFADE_S } from '../../src/podcast/select';
 import { reelChapters } from '../../src/podcast/chapters';
 import { joinWithCrossfades } from '../../src/podcast/reel-audio';
-import { MAX_SEGMENT_S, MIN_SEGMENT_S } from '../../src/podcast/segments';
+import { MAX_SEGMENT_S, MIN_SEGMENT_S, snapCut } from '../../src/podcast/segments';
 // @ts-expect-error plain ESM script without types
 import { generatePodcastFixtures, PODCAST_FIXTURE_DIR } from '../fixtures/podcast-episode.mjs';
 
@@ -231,5 +231,19 @@ describe('podcast bad input', () => {
     expect(plan.clips.length).toBeGreaterThan(0);
     expect(plan.durationS).toBeGreaterThan(0.5 * s.source.durationS);
     expect(plan.durationS).toBeLessThanOrEqual(s.source.durationS);
+  });
+});
+
+describe('edited cuts', () => {
+  it('snap into the nearest pause, so a typed or dragged edge never lands in a word', () => {
+    const { pauses } = ep.structure;
+    const inMusic = (t: number) => manifest.episode.events.some((e) => e.kind === 'music' && t > e.start - 1.5 && t < e.end + 1.5);
+    for (let t = 10; t < 120; t += 3.7) {
+      // Music has no pauses to snap to; a cut there is a crossfade in music, not a cut word.
+      if (inMusic(t)) continue;
+      const s = snapCut(ep.analysis, pauses, t);
+      expect(Math.abs(s - t)).toBeLessThanOrEqual(1.5);
+      expect(levelAt(source, RATE, s), `edge typed at ${t.toFixed(1)} s went to ${s.toFixed(2)} s`).toBeLessThan(-40);
+    }
   });
 });
