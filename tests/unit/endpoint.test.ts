@@ -171,7 +171,9 @@ describe('vote endpoint', () => {
     const s = await startServer(db, open.rate);
     try {
       const total = 64 * 1024 * 1024;
-      const result = await new Promise<{ status: number; body: string; written: number }>((resolve, reject) => {
+      // The server answers 413 and, past a further 1 MiB, cuts the connection; under load the client
+      // can see that reset before it has parsed the answer. Either way the server stopped reading.
+      const result = await new Promise<{ status: number; body: string; written: number; reset?: boolean }>((resolve) => {
         // No Content-Length: chunked, so the server can only find out by counting.
         const req = request(`${s.url}/v1/votes`, { method: 'POST', headers: { 'Content-Type': 'application/json' } });
         let written = 0;
@@ -183,8 +185,8 @@ describe('vote endpoint', () => {
           res.on('end', () => resolve({ status: res.statusCode!, body, written }));
           res.on('error', () => resolve({ status: res.statusCode!, body, written }));
         });
-        req.on('error', (e) => {
-          if (!answered) reject(e);
+        req.on('error', () => {
+          if (!answered) resolve({ status: 0, body: '', written, reset: true });
         });
         const chunk = Buffer.alloc(64 * 1024, 0x20);
         const pump = () => {
@@ -197,8 +199,10 @@ describe('vote endpoint', () => {
         req.write('{"votes":[');
         pump();
       });
-      expect(result.status).toBe(413);
-      expect(JSON.parse(result.body).code).toBe('too_large');
+      if (!result.reset) {
+        expect(result.status).toBe(413);
+        expect(JSON.parse(result.body).code).toBe('too_large');
+      }
       // The answer came long before the client finished: the server did not read 64 MiB.
       expect(result.written).toBeLessThan(total / 2);
       expect(stored(db).count).toBe(0);
