@@ -76,6 +76,11 @@ test('a fader move is heard in the offline render, and the session survives a re
   await openFresh(page);
   await page.getByTestId('file-input').setInputFiles(join(FIXTURE_DIR, 'stereo-16bit-44k.wav'));
   await expect(page.getByTestId('track-strip')).toHaveCount(1, { timeout: 30_000 });
+  // The mix render is debounced (700 ms): let the new session's render start, then finish, before reading its level.
+  await page.waitForTimeout(1000);
+  await expect
+    .poll(() => page.evaluate(() => window.__aimixer!.studio.jobs.some((j: { status: string }) => j.status === 'queued' || j.status === 'running')), { timeout: 30_000 })
+    .toBe(false);
   const before = await mixRms(page);
   const fader = page.getByTestId('gain-stereo-16bit-44k');
   await fader.focus();
