@@ -65,7 +65,8 @@ function listProjects(): Map<string, string> {
   return projects;
 }
 
-function runLmms(argv: string[], logPath: string, deadline: number): Promise<void> {
+/** `outputs` counts what the render has written, to tell a crash on exit from a failed render. */
+function runLmms(argv: string[], logPath: string, deadline: number, outputs: () => number = () => 0): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn('lmms', ['--allowroot', ...argv], { env: { ...process.env, QT_QPA_PLATFORM: 'offscreen' }, stdio: ['ignore', 'pipe', 'pipe'] });
     const chunks: Buffer[] = [];
@@ -74,9 +75,15 @@ function runLmms(argv: string[], logPath: string, deadline: number): Promise<voi
     const timer = setTimeout(() => child.kill('SIGKILL'), Math.max(1000, deadline - Date.now()));
     child.on('close', (code, sig) => {
       clearTimeout(timer);
+      const output = Buffer.concat(chunks).toString('utf8');
       // The progress bar is carriage returns: keep the log readable.
-      appendFileSync(logPath, Buffer.concat(chunks).toString('utf8').replace(/\r[^\n]*?(?=\r|\n)/g, '') + '\n');
-      if (sig) reject(new Error(Date.now() >= deadline ? `lmms ${argv[0]} stopped (${sig}): over the ${timeoutSeconds} s limit` : `lmms ${argv[0]} crashed (${sig}); see ${logPath}`));
+      appendFileSync(logPath, output.replace(/\r[^\n]*?(?=\r|\n)/g, '') + '\n');
+      // lmms 1.2 sometimes crashes while quitting, after the last track is written (TameAnderson-MakeMe).
+      const last = [...output.matchAll(/\((\d+)\/(\d+)\)/g)].pop();
+      if (sig && argv[0] === 'rendertracks' && Date.now() < deadline && last && last[1] === last[2] && outputs() === Number(last[2])) {
+        log(`lmms rendertracks crashed (${sig}) after writing all ${last[2]} tracks; keeping them`);
+        resolve();
+      } else if (sig) reject(new Error(Date.now() >= deadline ? `lmms ${argv[0]} stopped (${sig}): over the ${timeoutSeconds} s limit` : `lmms ${argv[0]} crashed (${sig}); see ${logPath}`));
       else if (code !== 0) reject(new Error(`lmms ${argv[0]} exited with ${code}; see ${logPath}`));
       else resolve();
     });
@@ -129,7 +136,8 @@ async function renderSong(slug: string, original: string): Promise<void> {
   const lmmsLog = join(tmp, 'lmms.log');
   log(`render ${slug}: stems`);
   // The trailing slash matters: lmms writes "<dir>/<n>_<track>.wav" only when given a folder path.
-  await runLmms(['rendertracks', project, '-f', 'wav', '-a', '-x', OVERSAMPLING, '-o', join(tmp, 'stems') + '/'], lmmsLog, deadline);
+  const stemCount = () => readdirSync(join(tmp, 'stems')).filter((f) => f.endsWith('.wav')).length;
+  await runLmms(['rendertracks', project, '-f', 'wav', '-a', '-x', OVERSAMPLING, '-o', join(tmp, 'stems') + '/'], lmmsLog, deadline, stemCount);
   log(`render ${slug}: full mix`);
   await runLmms(['render', project, '-f', 'wav', '-a', '-x', OVERSAMPLING, '-o', join(tmp, 'mix.wav')], lmmsLog, deadline);
   const stems = readdirSync(join(tmp, 'stems')).filter((f) => f.endsWith('.wav')).sort();
@@ -178,6 +186,7 @@ async function main(): Promise<void> {
   ensureLmms();
   const projects = listProjects();
   const split = readSplit();
+  for (const [slug, why] of Object.entries(split.excluded ?? {})) log(`excluded ${slug}: ${why}`);
   const only = option('--only');
   // Validation and independent songs first (the evaluation needs them all), then training songs.
   const slugs = [...split.validation, ...split.independent, ...split.train].filter((s) => !only || s === only);

@@ -5,7 +5,7 @@
 //
 //   npm run train                       train with the defaults, export
 //   npm run train -- --seed 2 --steps 4000 --hidden 64
-//   npm run train -- --cv               4-fold cross-validation over the training songs only (no export)
+//   npm run train -- --cv [--grid JSON]  4-fold cross-validation over the training songs only (no export)
 //   npm run train -- --allow-missing    train on the songs whose features exist (a render failed or is still running)
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -67,23 +67,37 @@ function featureSpaceScores(w: MixnetWeights, songs: StemExamples[][]): { mixnet
   return { mixnet: gain / n, equalLoudness: eqLoud / n, pan: pan / n, eq: eq / n };
 }
 
-async function crossValidate(trainSongs: string[], cfg: TrainConfig): Promise<void> {
+/**
+ * k-fold cross-validation by song over the training songs only (the validation songs stay unseen),
+ * for each configuration of `--grid '[{"hidden":32}, …]'` (overrides of the command line's).
+ */
+async function crossValidate(trainSongs: string[], base: TrainConfig): Promise<void> {
   const folds = 4;
+  const grid = JSON.parse(option('--grid') ?? '[{}]') as Partial<TrainConfig>[];
   const all = trainSongs.map((slug) => ({ slug, song: loadSongFeatures(slug) }));
-  let sumM = 0, sumE = 0;
-  for (let f = 0; f < folds; f++) {
-    const held = all.filter((_, i) => i % folds === f);
-    const kept = all.filter((_, i) => i % folds !== f);
-    const train = kept.map(({ song }, i) => songExamples(song, TRAIN_VARIANTS, cfg.seed * 100 + i, true)).filter((s) => s.length);
-    const val = held.map(({ song }, i) => songExamples(song, VALIDATION_VARIANTS, VALIDATION_SEED + i, false)).filter((s) => s.length);
-    const norm = normalisation(train.flat());
-    const { weights } = trainMixnet(train, norm, cfg);
-    const s = featureSpaceScores(weights, val);
-    sumM += s.mixnet;
-    sumE += s.equalLoudness;
-    log(`fold ${f + 1}/${folds} (held out ${held.map((h) => h.slug).join(', ')}): gain error ${s.mixnet.toFixed(2)} dB vs equal loudness ${s.equalLoudness.toFixed(2)} dB; pan ${s.pan.toFixed(3)}, EQ ${s.eq.toFixed(2)} dB`);
+  for (const overrides of grid) {
+    const cfg = { ...base, ...overrides };
+    let sumM = 0, sumE = 0, sumP = 0, sumQ = 0, n = 0;
+    const started = performance.now();
+    for (let f = 0; f < folds; f++) {
+      const held = all.filter((_, i) => i % folds === f);
+      const kept = all.filter((_, i) => i % folds !== f);
+      const train = kept.map(({ song }, i) => songExamples(song, TRAIN_VARIANTS, cfg.seed * 100 + i, true)).filter((s) => s.length);
+      const val = held.map(({ song }, i) => songExamples(song, VALIDATION_VARIANTS, VALIDATION_SEED + i, false)).filter((s) => s.length);
+      const norm = normalisation(train, cfg.readLevel > 0);
+      const { weights } = trainMixnet(train, norm, cfg);
+      const s = featureSpaceScores(weights, val);
+      // Weighted by stems, so every held-out track counts once.
+      const stems = val.flat().length;
+      sumM += s.mixnet * stems;
+      sumE += s.equalLoudness * stems;
+      sumP += s.pan * stems;
+      sumQ += s.eq * stems;
+      n += stems;
+      if (grid.length === 1) log(`fold ${f + 1}/${folds} (held out ${held.map((h) => h.slug).join(', ')}): gain error ${s.mixnet.toFixed(2)} dB vs equal loudness ${s.equalLoudness.toFixed(2)} dB; pan ${s.pan.toFixed(3)}, EQ ${s.eq.toFixed(2)} dB`);
+    }
+    log(`cv ${JSON.stringify(overrides)}: gain error ${(sumM / n).toFixed(2)} dB vs equal loudness ${(sumE / n).toFixed(2)} dB (${(100 * (1 - sumM / sumE)).toFixed(0)} % lower); pan ${(sumP / n).toFixed(3)}, EQ ${(sumQ / n).toFixed(2)} dB (${((performance.now() - started) / 1000).toFixed(0)} s)`);
   }
-  log(`cv: mean gain error ${(sumM / folds).toFixed(2)} dB vs equal loudness ${(sumE / folds).toFixed(2)} dB (${(100 * (1 - sumM / sumE)).toFixed(0)} % lower)`);
 }
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
@@ -118,7 +132,7 @@ async function main(): Promise<void> {
   const validation = validationSongs.map((song, i) => songExamples(song, VALIDATION_VARIANTS, VALIDATION_SEED + i, false)).filter((s) => s.length);
   const stems = train.flat().length;
   log(`train: ${train.length} songs, ${stems} active stems × ${TRAIN_VARIANTS} corruptions; validation: ${validation.length} songs, ${validation.flat().length} stems`);
-  const norm = normalisation(train.flat());
+  const norm = normalisation(train, cfg.readLevel > 0);
   const result = trainMixnet(train, norm, cfg, log);
   const w = result.weights;
   const scores = featureSpaceScores(w, validation);

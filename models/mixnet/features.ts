@@ -3,9 +3,10 @@
 // same numbers.
 //
 // Column 0 is the track's integrated loudness relative to the mean of the session's active tracks
-// (LU). The network itself never reads it (its normalisation scale is 0): the graph only subtracts
-// it from the predicted relative loudness, so the proposal does not depend on how loud the stems
-// arrive. Every other column is independent of the track's level.
+// (LU): the graph subtracts it from the predicted relative loudness to get the fader gain, and the
+// network reads it as evidence too (a stem far louder than the rest was probably meant to be
+// louder). Every other column is independent of the track's level, and a level shared by all
+// tracks changes nothing: the overall level is mastering's job.
 import type { TrackFeatures } from '../../src/shared/features';
 
 /** Tracks quieter than this (or with no integrated loudness) are silent: the model leaves them alone. */

@@ -17,10 +17,15 @@ export interface SongSplit {
   validation: string[];
   /** shorties/: never used for training or tuning, only for independent evaluation. */
   independent: string[];
+  /** Songs left out of every list above, with the reason. */
+  excluded: Record<string, string>;
 }
 
+/** The split, with excluded songs removed from its lists. */
 export function readSplit(): SongSplit {
-  return JSON.parse(readFileSync(SPLIT_FILE, 'utf8')) as SongSplit;
+  const split = JSON.parse(readFileSync(SPLIT_FILE, 'utf8')) as SongSplit;
+  const keep = (slugs: string[]) => slugs.filter((s) => !(s in (split.excluded ?? {})));
+  return { ...split, train: keep(split.train), validation: keep(split.validation), independent: keep(split.independent) };
 }
 
 /** "demos/CapDan/CapDan-ReggaeTry.mmpz" → "CapDan-ReggaeTry". */

@@ -30,6 +30,8 @@ export interface TrainConfig {
   maxTracks: number;
   /** Fraction of sessions drawn from the stems of all training songs rather than one song. */
   crossSong: number;
+  /** 1: the network reads each track's current loudness relative to the session (0: only the output's level term uses it). */
+  readLevel: number;
 }
 
 export const DEFAULT_CONFIG: TrainConfig = {
@@ -46,6 +48,7 @@ export const DEFAULT_CONFIG: TrainConfig = {
   minTracks: 2,
   maxTracks: 32,
   crossSong: 0,
+  readLevel: 1,
 };
 
 /** Typical sizes: gain errors are read against 6 dB, pan against 0.3, EQ against 3 dB. */
@@ -62,7 +65,13 @@ export interface Normalisation {
   invSd: number[];
 }
 
-export function normalisation(stems: StemExamples[]): Normalisation {
+/**
+ * Mean and inverse standard deviation of every input column over the training rows. The level
+ * column (loudness relative to the session) is read through its spread over whole songs, with
+ * mean 0; with `readLevel` false the network does not read it at all (only the output's level term does).
+ */
+export function normalisation(bySong: StemExamples[][], readLevel: boolean): Normalisation {
+  const stems = bySong.flat();
   const F = MIXNET_FEATURES;
   const sum = new Float64Array(F);
   const sq = new Float64Array(F);
@@ -81,9 +90,21 @@ export function normalisation(stems: StemExamples[]): Normalisation {
     const variance = v / n - mu[c] * mu[c];
     return variance > 1e-12 ? 1 / Math.sqrt(variance) : 0;
   });
-  // The level column only feeds the output's level term; the network never reads it.
   mu[0] = 0;
   invSd[0] = 0;
+  if (readLevel) {
+    let sqLevel = 0, count = 0;
+    for (const song of bySong) {
+      for (let v = 0; v < song[0].variants.length; v++) {
+        const mean = song.reduce((acc, st) => acc + st.variants[v].lufs, 0) / song.length;
+        for (const st of song) {
+          sqLevel += (st.variants[v].lufs - mean) ** 2;
+          count++;
+        }
+      }
+    }
+    invSd[0] = count ? 1 / Math.sqrt(sqLevel / count) : 0;
+  }
   return { mu, invSd };
 }
 
@@ -357,8 +378,7 @@ export function trainMixnet(train: StemExamples[][], norm: Normalisation, cfg: T
     const lr = cfg.learningRate * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * (step - 1)) / cfg.steps)));
     const batch = sampleBatch(train, cfg.batch, random, cfg);
     const T = batch.sizes.reduce((s, n) => s + n, 0);
-    // No noise on the level column: the network does not read it.
-    const noise = Float64Array.from({ length: T * MIXNET_FEATURES }, (_, i) => (i % MIXNET_FEATURES === 0 ? 0 : gaussian(random) * cfg.inputNoise));
+    const noise = Float64Array.from({ length: T * MIXNET_FEATURES }, (_, i) => (norm.invSd[i % MIXNET_FEATURES] === 0 ? 0 : gaussian(random) * cfg.inputNoise));
     const { loss, grads } = lossAndGradients(p, norm, batch, scales, cfg.weightDecay, noise, cfg.huber);
     const c1 = 1 - beta1 ** step, c2 = 1 - beta2 ** step;
     for (const n of PARAM_NAMES) {

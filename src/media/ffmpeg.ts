@@ -271,7 +271,10 @@ export async function decodeBlobToPcm(req: BlobDecodeRequest, onProgress?: (frac
   const warnings: string[] = [];
   if (log.some((line) => DAMAGE_PATTERN.test(line))) warnings.push('some audio frames were damaged and decoded as silence or skipped');
   const source: ProbedAudio = { channelCount: req.channels, sampleRate: req.rate, codec: 'pcm_f32le', durationS: output.byteLength / 4 / req.channels / req.rate };
-  return { channels: deinterleave(output, req.channels), source, warnings };
+  // Mono needs no deinterleaving: a view of ffmpeg's own output buffer saves a copy of the whole range.
+  const owned = output.byteOffset === 0 && output.byteLength === output.buffer.byteLength && output.byteLength % 4 === 0;
+  const channels = req.channels === 1 && owned ? [new Float32Array(output.buffer as ArrayBuffer)] : deinterleave(output, req.channels);
+  return { channels, source, warnings };
 }
 
 const ENCODER_ARGS: Record<ExportFormat, string[]> = {

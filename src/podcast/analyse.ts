@@ -38,7 +38,9 @@ export async function decodeRange(decode: SliceDecoder, source: EpisodeSource, s
   const drop = Math.round((slice.dropSamples * rate) / source.sampleRate);
   const keep = Math.max(0, Math.round((Math.min(endS, source.durationS) - Math.max(0, startS)) * rate));
   return {
+    // A view when the decode covers the range (no copy of a long chunk); padded with silence when it came up short.
     channels: out.channels.map((c) => {
+      if (drop + keep <= c.length) return c.subarray(drop, drop + keep);
       const x = new Float32Array(keep);
       x.set(c.subarray(Math.min(drop, c.length), Math.min(c.length, drop + keep)));
       return x;
@@ -48,12 +50,17 @@ export async function decodeRange(decode: SliceDecoder, source: EpisodeSource, s
 }
 
 export async function analyseChunk(decode: SliceDecoder, source: EpisodeSource, chunk: ChunkSpec, model: VadModel): Promise<ChunkAnalysis> {
+  const t0 = performance.now();
   const { channels, warnings } = await decodeRange(decode, source, chunk.startS, chunk.endS, ANALYSIS_RATE, 1);
+  const t1 = performance.now();
   const x16 = channels[0];
   const x8 = decimateByTwo(x16);
   const features = frameFeatures(x16, x8);
+  const t2 = performance.now();
   const vad = await speechProbability(model, x8, features.levelDb);
+  const t3 = performance.now();
   return {
+    seconds: { decode: (t1 - t0) / 1000, features: (t2 - t1) / 1000, vad: (t3 - t2) / 1000 },
     index: chunk.index,
     startS: chunk.startS,
     durationS: chunk.endS - chunk.startS,

@@ -30,6 +30,8 @@ export interface ChunkAnalysis extends FrameFeatures {
   durationS: number;
   speechProb: Float32Array;
   vad: { scored: number; modelFrames: number; activeFrames: number };
+  /** Where the chunk's time went (seconds): decoding, frame features, voice activity. */
+  seconds?: { decode: number; features: number; vad: number };
   warnings: string[];
 }
 
@@ -42,6 +44,8 @@ export interface EpisodeAnalysis extends FrameFeatures {
   classes: Uint8Array;
   gateDb: number;
   vad: { scored: number; modelFrames: number; activeFrames: number; frames: number };
+  /** CPU seconds of the chunk analyses, summed over both workers. */
+  seconds: { decode: number; features: number; vad: number };
   warnings: string[];
 }
 
@@ -90,6 +94,11 @@ export function assembleEpisode(chunks: ChunkAnalysis[], durationS: number): Epi
       modelFrames: sorted.reduce((n, c) => n + c.vad.modelFrames, 0),
       activeFrames: sorted.reduce((n, c) => n + c.vad.activeFrames, 0),
       frames: sorted.reduce((n, c) => n + c.speechProb.length, 0),
+    },
+    seconds: {
+      decode: sorted.reduce((n, c) => n + (c.seconds?.decode ?? 0), 0),
+      features: sorted.reduce((n, c) => n + (c.seconds?.features ?? 0), 0),
+      vad: sorted.reduce((n, c) => n + (c.seconds?.vad ?? 0), 0),
     },
     warnings: [...new Set(sorted.flatMap((c) => c.warnings))],
   };

@@ -23,8 +23,10 @@ export const VAD_FRAME_S = VAD_FRAME / VAD_RATE;
 /** Frames per window, and how many of them only prime the recurrent state. */
 export const WINDOW = 12;
 export const WARMUP = 4;
-/** Frames from one probe window's start to the next (2.05 s): ~19 % of the active frames are scored. */
-export const PROBE_STRIDE = 64;
+/** Frames from one probe window's start to the next (3.07 s): an eighth of the active frames go to the model. */
+export const PROBE_STRIDE = 96;
+/** Pauses shorter than this (frames) do not end a stretch for probing: phrases of one turn share its probes. */
+const PROBE_BRIDGE = 32;
 /** Windows per model call: 128 rows measured fastest per frame without growing latency per call past ~100 ms. */
 export const BATCH = 128;
 export const SPEECH_ON = 0.5;
@@ -106,8 +108,8 @@ export function planProbes(runs: [number, number][], stride = PROBE_STRIDE): Vad
       windows.push({ start: s - WARMUP, frames: WINDOW, warmup: WARMUP });
       lastStart = s;
     }
-    // The run's end gets a probe too, so a change near it is bracketed.
-    if (b - (lastStart + scoredLen) > stride / 4) windows.push({ start: b - scoredLen - WARMUP, frames: WINDOW, warmup: WARMUP });
+    // A long run's end gets a probe too, so a change near it is bracketed.
+    if (b - a > stride && b - (lastStart + scoredLen) > stride / 4) windows.push({ start: b - scoredLen - WARMUP, frames: WINDOW, warmup: WARMUP });
   }
   return windows;
 }
@@ -210,7 +212,7 @@ export async function speechProbability(model: VadModel, x8: Float32Array, level
   const { active } = activeVadFrames(levelDb, frames);
   const runs = activeRuns(active);
   const prob = new Float32Array(frames).fill(NaN);
-  let modelFrames = await scoreWindows(model, x8, planProbes(runs, opts.stride), prob);
+  let modelFrames = await scoreWindows(model, x8, planProbes(activeRuns(active, PROBE_BRIDGE), opts.stride), prob);
   modelFrames += await scoreWindows(model, x8, refinementWindows(prob, runs), prob);
   let scored = 0;
   for (let k = 0; k < frames; k++) if (!Number.isNaN(prob[k])) scored++;

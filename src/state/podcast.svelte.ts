@@ -1,7 +1,7 @@
 // The podcast best-of: open an episode (file or URL), analyse it in workers, pick a theme and a length,
 // edit the reel, master it for podcast loudness and export an MP3 with Podcasting 2.0 chapters.
 // Everything the user did survives a reload: the episode file, its analysis and the reel are in IndexedDB.
-import { proxy, type Remote } from 'comlink';
+import { proxy, transfer, type Remote } from 'comlink';
 import type { Studio } from './studio.svelte';
 import type { PodcastWorkerApi, ReelAudio } from '../podcast/contract';
 import type { DescribedEpisode } from '../podcast/describe';
@@ -89,6 +89,11 @@ export interface PodcastTimings {
   master_s?: number;
   encode_s?: number;
   verify_s?: number;
+  decode_cpu_s?: number;
+  features_cpu_s?: number;
+  vad_cpu_s?: number;
+  vad_model_frames?: number;
+  vad_frames?: number;
 }
 
 function fileTitle(name: string): string {
@@ -316,7 +321,17 @@ export class PodcastDesk {
         task: (api, onProgress) => api.assemble(results.flat(), source.durationS, this.#track(onProgress)),
       });
       const t2 = performance.now();
-      this.timings = { ...this.timings, analyse_s: (t1 - t0) / 1000, assemble_s: (t2 - t1) / 1000 };
+      this.timings = {
+        ...this.timings,
+        analyse_s: (t1 - t0) / 1000,
+        assemble_s: (t2 - t1) / 1000,
+        // CPU time inside the analysis, summed over both workers.
+        decode_cpu_s: analysis.seconds.decode,
+        features_cpu_s: analysis.seconds.features,
+        vad_cpu_s: analysis.seconds.vad,
+        vad_model_frames: analysis.vad.modelFrames,
+        vad_frames: analysis.vad.frames,
+      };
       for (const w of analysis.warnings) this.#studio.notify('warning', w, name);
       if (analysis.classes.every((c) => c !== 1)) this.#studio.notify('warning', 'No speech was found in this episode: the talk themes have nothing to choose; Music & Jingles may.', name);
       this.#setAnalysis(analysis, structure);
@@ -530,7 +545,12 @@ export class PodcastDesk {
           kind: 'render',
           label: `Master the reel to ${fileTarget} LUFS`,
           signal: ctrl.signal,
-          task: (api, onProgress) => api.master({ left: left.slice(), right: right.slice(), sampleRate: reel.rate, settings, extraHeadroomDb: headroom, gainTrimDb: trim, analysisKey }, this.#track(onProgress)),
+          // Copies, transferred: the reel stays here for the next pass, and no second copy lingers on this side.
+          task: (api, onProgress) => {
+            const l = left.slice();
+            const r = right.slice();
+            return api.master(transfer({ left: l, right: r, sampleRate: reel.rate, settings, extraHeadroomDb: headroom, gainTrimDb: trim, analysisKey }, [l.buffer, r.buffer]), this.#track(onProgress));
+          },
         });
         report = mastered.report;
         t.master_s += (performance.now() - t0) / 1000;
@@ -543,10 +563,14 @@ export class PodcastDesk {
         this.busy = 'Checking the file';
         const encoded = bytes;
         check = await this.#studio.jobSystem.run<PodcastWorkerApi, { integratedLufs: number; truePeakDb: number; channels: number }>({
-          kind: 'podcast-reel',
+          // A podcast worker, not the reel worker: that one holds the decoded clips, and this decode is as large.
+          kind: 'podcast',
           label: 'Measure the exported MP3',
           signal: ctrl.signal,
-          task: (api, onProgress) => api.measureFile(encoded.slice(), `${title}.mp3`, reel.rate, this.#track(onProgress)),
+          task: (api, onProgress) => {
+            const copy = encoded.slice();
+            return api.measureFile(transfer(copy, [copy.buffer]), `${title}.mp3`, reel.rate, this.#track(onProgress));
+          },
         });
         t.verify_s += (performance.now() - t0) / 1000;
         const over = check.truePeakDb - PODCAST_CEILING_DBTP;

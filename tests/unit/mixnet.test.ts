@@ -95,19 +95,12 @@ describe('mixnet ONNX export', () => {
     }
   });
 
-  it('proposes relative gains only: the gains of a session sum to zero, and a louder input gets a lower gain by exactly the difference', async () => {
-    const s = fixture.sessions.reduce((a, b) => (b.n > a.n ? b : a));
-    const a = await run('fp32', s.x, s.n);
-    let sum = 0;
-    for (let t = 0; t < s.n; t++) sum += a[t * MIXNET_OUTPUTS];
-    expect(Math.abs(sum)).toBeLessThan(1e-3);
-    // Raise track 0 by 6 dB (column 0 is loudness relative to the session mean): only gains move.
-    const x = Float32Array.from(s.x);
-    for (let t = 0; t < s.n; t++) x[t * MIXNET_FEATURES] += t === 0 ? 6 - 6 / s.n : -6 / s.n;
-    const b = await run('fp32', x, s.n);
-    for (let t = 0; t < s.n; t++) {
-      expect(b[t * MIXNET_OUTPUTS] - a[t * MIXNET_OUTPUTS]).toBeCloseTo(t === 0 ? -6 + 6 / s.n : 6 / s.n, 3);
-      for (let o = 1; o < MIXNET_OUTPUTS; o++) expect(b[t * MIXNET_OUTPUTS + o]).toBeCloseTo(a[t * MIXNET_OUTPUTS + o], 4);
+  it('proposes relative gains only: the gains of a session sum to zero', async () => {
+    for (const s of fixture.sessions.filter((x) => x.n > 1)) {
+      const a = await run('fp32', s.x, s.n);
+      let sum = 0;
+      for (let t = 0; t < s.n; t++) sum += a[t * MIXNET_OUTPUTS];
+      expect(Math.abs(sum), s.name).toBeLessThan(1e-3);
     }
   });
 
@@ -170,6 +163,28 @@ describe('mixnet runner', () => {
     active.forEach((_, row) => (rawSum += raw[row * MIXNET_OUTPUTS]));
     expect(Math.abs(rawSum)).toBeLessThan(1e-3);
     expect(out.master.gainDb).toBe(0);
+  });
+
+  it('ignores the overall level: the same session 9 dB louder gets the same settings', async () => {
+    const louder = fixture.runner.tracks.map((f) => ({
+      ...f,
+      integratedLufs: f.integratedLufs + 9,
+      shortTermP10: f.shortTermP10 + 9,
+      shortTermP50: f.shortTermP50 + 9,
+      shortTermP95: f.shortTermP95 + 9,
+      peakDb: f.peakDb + 9,
+      melMeanDb: f.melMeanDb.map((v) => v + 9),
+    }));
+    // The same tracks count as silent at both levels.
+    expect(louder.map(isSilentTrack)).toEqual(fixture.runner.tracks.map(isSilentTrack));
+    const runner = nodeMixnetRunner('fp32');
+    const a = await runner.run({ tracks: fixture.runner.tracks.map((features) => ({ features })) });
+    const b = await runner.run({ tracks: louder.map((features) => ({ features })) });
+    a.tracks.forEach((t, i) => {
+      if (t.gainDb === null) return;
+      expect(b.tracks[i].gainDb!).toBeCloseTo(t.gainDb, 3);
+      expect(b.tracks[i].pan).toBeCloseTo(t.pan, 4);
+    });
   });
 
   it('is what the registry loads for each variant (with the browser loader)', async () => {
