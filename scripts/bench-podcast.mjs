@@ -18,6 +18,7 @@ const BLOCK_SECONDS = 600;
 const DISTINCT_BLOCKS = 6;
 /** A common podcast encoding: MP3 128 kb/s, 44.1 kHz stereo (the voice centred). */
 const EPISODE_BITRATE = '128k';
+const PODCAST_DECODER = process.argv.includes('--podcast-decoder') ? process.argv[process.argv.indexOf('--podcast-decoder') + 1] : 'page';
 export const PODCAST_TARGETS = { reel90From1hMaxS: 20, reel300From3hMaxS: 90, peakMemMaxMb: 1500 };
 
 function ffmpeg(root, args) {
@@ -201,29 +202,35 @@ export async function podcastBench({ root, baseUrl, work, log, readPageBlob, mea
   const nativeBefore = nativeDecode16k(root, ep3h);
   log(`  ${nativeBefore.toFixed(2)} s`);
 
-  const profile = mkdtempSync(join(tmpdir(), 'aimixer-bench-podcast-'));
-  cleanups.push(() => rmSync(profile, { recursive: true, force: true }));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: 1400, height: 900 },
-    handleSIGINT: false,
-    handleSIGTERM: false,
-    handleSIGHUP: false,
-  });
-  cleanups.push(() => context.close());
-  const page = context.pages()[0] ?? (await context.newPage());
+  // Each episode gets a fresh browser, so one run's leftovers (grown WASM heaps, caches) do not count in the next.
   const pageErrors = [];
-  page.on('pageerror', (e) => pageErrors.push(e.stack ?? e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error') pageErrors.push(m.text());
-  });
-  await page.goto(`${baseUrl}/#podcast`);
-  await page.getByTestId('podcast').waitFor({ timeout: 60_000 });
-  await page.evaluate(() => window.__aimixer.offlineReady);
-  // Let the demo session the studio opens on settle first: it is not part of the podcast's work.
-  await page.waitForFunction(() => !window.__aimixer.studio.jobs.some((j) => j.status === 'queued' || j.status === 'running'), null, { timeout: 120_000, polling: 250 });
+  const openApp = async () => {
+    const profile = mkdtempSync(join(tmpdir(), 'aimixer-bench-podcast-'));
+    cleanups.push(() => rmSync(profile, { recursive: true, force: true }));
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: { width: 1400, height: 900 },
+      handleSIGINT: false,
+      handleSIGTERM: false,
+      handleSIGHUP: false,
+    });
+    cleanups.push(() => context.close());
+    const page = context.pages()[0] ?? (await context.newPage());
+    page.on('pageerror', (e) => pageErrors.push(e.stack ?? e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') pageErrors.push(m.text());
+    });
+    await page.goto(`${baseUrl}/#podcast`);
+    await page.getByTestId('podcast').waitFor({ timeout: 60_000 });
+    await page.evaluate(() => window.__aimixer.offlineReady);
+    // Let the demo session the studio opens on settle first: it is not part of the podcast's work.
+    await page.waitForFunction(() => !window.__aimixer.studio.jobs.some((j) => j.status === 'queued' || j.status === 'running'), null, { timeout: 120_000, polling: 250 });
+    // `--podcast-decoder ffmpeg` times the analysis with ffmpeg.wasm decoding every slice, for comparison.
+    if (PODCAST_DECODER === 'ffmpeg') await page.evaluate(() => (window.__aimixer.podcast.pageDecode = false));
+    return { context, page, profile };
+  };
 
   const runs = {};
   for (const [key, path, opts, dur] of [
@@ -231,6 +238,7 @@ export async function podcastBench({ root, baseUrl, work, log, readPageBlob, mea
     ['3h', ep3h, { themeId: 'best-of', targetS: 300 }, d3],
   ]) {
     log(`podcast: ${opts.targetS} s ${opts.themeId} reel from the ${key} episode (${(dur / 60).toFixed(1)} min, ${(statSync(path).size / 1e6).toFixed(0)} MB MP3)`);
+    const { context, page, profile } = await openApp();
     const r = await reelRun(page, path, opts, profile, log);
     const file = join(work, `podcast-${key}.mp3`);
     writeFileSync(file, await readPageBlob(page, r.bytes));
@@ -239,8 +247,8 @@ export async function podcastBench({ root, baseUrl, work, log, readPageBlob, mea
     log(`  exported MP3: app ${r.lufs.toFixed(2)} LUFS ${r.truePeakDb.toFixed(2)} dBTP (${r.passes} pass); native ebur128 ${r.file.lufs.toFixed(2)} LUFS ${r.file.truePeakDb.toFixed(2)} dBTP`);
     log(`  stages: ${Object.entries(r.timings).map(([k, v]) => `${k} ${Number(v).toFixed(2)}`).join(', ')}`);
     runs[key] = r;
+    await context.close();
   }
-  await context.close();
   log('native ffmpeg: decode the 3-hour episode again (after the browser)');
   const nativeAfter = nativeDecode16k(root, ep3h);
   const native3h = Math.min(nativeBefore, nativeAfter);
@@ -253,6 +261,7 @@ export async function podcastBench({ root, baseUrl, work, log, readPageBlob, mea
   const r3 = runs['3h'];
   const analysis3 = (r3.timings.read_s ?? 0) + (r3.timings.analyse_s ?? 0) + (r3.timings.assemble_s ?? 0);
   const fig = {
+    'podcast.decoder': PODCAST_DECODER === 'ffmpeg' ? 'ffmpeg.wasm' : 'page decodeAudioData (MP3 slices)',
     'podcast.episode_format': `synthetic conversation (espeak-ng), MP3 ${EPISODE_BITRATE} 44.1 kHz stereo`,
     'podcast.cpu_calibration_before_s': round(calibrationBefore),
     'podcast.cpu_calibration_after_s': round(calibrationAfter),

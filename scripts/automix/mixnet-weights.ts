@@ -7,7 +7,9 @@
 //   h2 = relu(h1·W2 + mean_n(h1)·V2 + b2)      mean over the song's tracks, broadcast back
 //   h3 = relu(h2·W3 + mean_n(h2)·V3 + b3)
 //   y  = h3·W4 + b4                            [N, 6]: gain, pan, 4 EQ gains
-//   y[:,0] −= x[:,0]                           gain = predicted relative loudness − current relative loudness
+//   y[:,0] += (keep − 1)·x[:,0]                gain = (predicted correction + keep · current relative loudness)
+//                                              − current relative loudness; `keep`, learnt, is how much of the
+//                                              balance the stems arrive with the model trusts
 //   y[:,0] −= mean_n(y[:,0])                   relative levels only
 // Every step is per track or an order-free mean, so the model is permutation-equivariant.
 export interface MixnetWeights {
@@ -27,6 +29,8 @@ export interface MixnetWeights {
   b3: number[];
   W4: number[];
   b4: number[];
+  /** Learnt share of the arriving relative loudness kept (0: none, as in 1.0.0; 1: all). */
+  levelKeep?: number;
 }
 
 /** Normalised inputs are clipped to ±this many standard deviations of the training rows. */
@@ -76,7 +80,7 @@ export function mixnetForward(w: MixnetWeights, x: Float32Array | number[], n: n
   const y = matmul(h3, n, H, w.W4, O);
   for (let r = 0; r < n; r++) {
     for (let c = 0; c < O; c++) y[r * O + c] += w.b4[c];
-    y[r * O] -= x[r * F];
+    y[r * O] += ((w.levelKeep ?? 0) - 1) * x[r * F];
   }
   let mean = 0;
   for (let r = 0; r < n; r++) mean += y[r * O] / n;

@@ -129,9 +129,9 @@ export function exportMixnet(w: MixnetWeights, dtype: DType, info: ExportInfo): 
   initializers.push(floatTensor('mu', [F], w.mu), floatTensor('inv_sd', [F], w.invSd), floatTensor('clip', [1], [INPUT_CLIP]));
   for (const b of ['b1', 'b2', 'b3'] as const) initializers.push(floatTensor(b, [H], w[b]));
   initializers.push(floatTensor('b4', [O], w.b4));
-  // skip: x·S puts −relative loudness into the gain column; D selects the gain column's mean.
+  // skip: x·S puts (keep − 1) · relative loudness into the gain column; D selects the gain column's mean.
   const S = new Float32Array(F * O);
-  S[0] = -1;
+  S[0] = (w.levelKeep ?? 0) - 1;
   const D = new Float32Array(O * O);
   D[0] = 1;
   initializers.push(floatTensor('skip', [F, O], S), floatTensor('gain_only', [O, O], D));

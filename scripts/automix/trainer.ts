@@ -212,8 +212,9 @@ function segmentMean(a: Float64Array, sizes: number[], cols: number, out: Float6
   return out;
 }
 
-export type Params = Record<'W1' | 'b1' | 'W2' | 'V2' | 'b2' | 'W3' | 'V3' | 'b3' | 'W4' | 'b4', Float64Array>;
-const PARAM_NAMES = ['W1', 'b1', 'W2', 'V2', 'b2', 'W3', 'V3', 'b3', 'W4', 'b4'] as const;
+/** `keep` (one value): the share of the arriving relative loudness the gain keeps; see mixnet-weights.ts. */
+export type Params = Record<'W1' | 'b1' | 'W2' | 'V2' | 'b2' | 'W3' | 'V3' | 'b3' | 'W4' | 'b4' | 'keep', Float64Array>;
+const PARAM_NAMES = ['W1', 'b1', 'W2', 'V2', 'b2', 'W3', 'V3', 'b3', 'W4', 'b4', 'keep'] as const;
 
 function gaussian(random: () => number): number {
   const u = Math.max(random(), 1e-12);
@@ -234,6 +235,8 @@ export function initParams(hidden: number, random: () => number): Params {
     b3: new Float64Array(H),
     W4: he(H, O, 0.1),
     b4: new Float64Array(O),
+    // Halfway between trusting the arriving balance (1) and equal loudness (0).
+    keep: Float64Array.of(0.5),
   };
 }
 
@@ -279,7 +282,8 @@ export function lossAndGradients(
   const out = matmul(h3, p.W4, T, H, O, new Float64Array(T * O));
   bias(out, p.b4, O);
   const gainCol = new Float64Array(T);
-  for (let t = 0; t < T; t++) gainCol[t] = out[t * O] - x[t * F];
+  const keep = p.keep[0];
+  for (let t = 0; t < T; t++) gainCol[t] = out[t * O] + (keep - 1) * x[t * F];
   const gainMean = segmentMean(gainCol, sizes, 1, new Float64Array(T));
   for (let t = 0; t < T; t++) out[t * O] = gainCol[t] - gainMean[t];
 
@@ -318,6 +322,9 @@ export function lossAndGradients(
     return d;
   };
   const g = {} as Params;
+  let dKeep = 0;
+  for (let t = 0; t < T; t++) dKeep += dy[t * O] * x[t * F];
+  g.keep = Float64Array.of(dKeep);
   g.W4 = matmulTA(h3, dy, T, H, O, new Float64Array(H * O));
   g.b4 = colSum(dy, O);
   const dz3 = reluBack(matmulTB(dy, p.W4, T, O, H, new Float64Array(T * H)), z3);
@@ -354,7 +361,8 @@ export interface TrainResult {
 
 export function toWeights(p: Params, norm: Normalisation, hidden: number): MixnetWeights {
   const w = { features: MIXNET_FEATURES, hidden, outputs: MIXNET_OUTPUTS, mu: norm.mu, invSd: norm.invSd } as MixnetWeights;
-  for (const n of PARAM_NAMES) w[n] = Array.from(p[n], (v) => Math.fround(v));
+  for (const n of PARAM_NAMES) if (n !== 'keep') w[n] = Array.from(p[n], (v) => Math.fround(v));
+  w.levelKeep = Math.fround(p.keep[0]);
   for (const n of MATRIX_NAMES) if (w[n].length !== matrixShape(w, n)[0] * matrixShape(w, n)[1]) throw new Error(`bad shape of ${n}`);
   return w;
 }

@@ -7,7 +7,10 @@ import { sliceFor, type EpisodeSource, type SourceSlice } from './source';
 import { speechProbability, type VadModel } from './vad';
 
 /** Decodes a slice of the episode to `channels` planar channels at `rate`, from the slice's first byte. */
-export type SliceDecoder = (slice: SourceSlice, rate: number, channels: 1 | 2) => Promise<{ channels: Float32Array[]; warnings: string[] }>;
+export type SliceDecoder = (slice: SourceSlice, rate: number, channels: 1 | 2) => Promise<{ channels: Float32Array[]; warnings: string[]; decoder?: DecoderName }>;
+
+/** Which decoder read a slice: the page's decodeAudioData or ffmpeg.wasm (native ffmpeg in Node tests). */
+export type DecoderName = 'page' | 'ffmpeg';
 
 export interface ChunkSpec {
   index: number;
@@ -32,7 +35,7 @@ export function planChunks(durationS: number, chunkS: number): ChunkSpec[] {
  * Decodes exactly [startS, endS) at `rate` (dropping the slice's pre-roll, padding a short decode with silence),
  * as planar channels of round((endS − startS)·rate) samples.
  */
-export async function decodeRange(decode: SliceDecoder, source: EpisodeSource, startS: number, endS: number, rate: number, channels: 1 | 2): Promise<{ channels: Float32Array[]; warnings: string[] }> {
+export async function decodeRange(decode: SliceDecoder, source: EpisodeSource, startS: number, endS: number, rate: number, channels: 1 | 2): Promise<{ channels: Float32Array[]; warnings: string[]; decoder: DecoderName }> {
   const slice = sliceFor(source, startS, endS);
   const out = await decode(slice, rate, channels);
   const drop = Math.round((slice.dropSamples * rate) / source.sampleRate);
@@ -46,12 +49,13 @@ export async function decodeRange(decode: SliceDecoder, source: EpisodeSource, s
       return x;
     }),
     warnings: out.warnings,
+    decoder: out.decoder ?? 'ffmpeg',
   };
 }
 
 export async function analyseChunk(decode: SliceDecoder, source: EpisodeSource, chunk: ChunkSpec, model: VadModel): Promise<ChunkAnalysis> {
   const t0 = performance.now();
-  const { channels, warnings } = await decodeRange(decode, source, chunk.startS, chunk.endS, ANALYSIS_RATE, 1);
+  const { channels, warnings, decoder } = await decodeRange(decode, source, chunk.startS, chunk.endS, ANALYSIS_RATE, 1);
   const t1 = performance.now();
   const x16 = channels[0];
   const x8 = decimateByTwo(x16);
@@ -61,6 +65,7 @@ export async function analyseChunk(decode: SliceDecoder, source: EpisodeSource, 
   const t3 = performance.now();
   return {
     seconds: { decode: (t1 - t0) / 1000, features: (t2 - t1) / 1000, vad: (t3 - t2) / 1000 },
+    decoder,
     index: chunk.index,
     startS: chunk.startS,
     durationS: chunk.endS - chunk.startS,

@@ -6,6 +6,9 @@ import type { ChunkAnalysis, EpisodeAnalysis } from './episode';
 import type { EpisodeStructure } from './segments';
 import type { EpisodeSource } from './source';
 
+/** Decodes bytes [byteStart, byteEnd) of the episode (whole MP3 frames) to mono at `rate`: the page's decoder. */
+export type PageSliceDecode = (byteStart: number, byteEnd: number, rate: number) => Promise<Float32Array>;
+
 export interface AnalyseRequest {
   /** The episode file; workers read it in place (a File is shared with the worker, not copied). */
   file: Blob;
@@ -42,8 +45,11 @@ export interface ReelAudio {
 export interface PodcastWorkerApi {
   /** Reads the file's layout (MP3 frame index, WAV layout or ffprobe); DecodeError-shaped errors name the file. */
   describe(file: Blob, fileName: string, onProgress: ProgressCallback): Promise<DescribedEpisode>;
-  /** Decodes and analyses chunks one after another (16 kHz mono, features, voice activity). */
-  analyse(req: AnalyseRequest, onProgress: ProgressCallback): Promise<ChunkAnalysis[]>;
+  /**
+   * Decodes and analyses chunks one after another (16 kHz mono, features, voice activity). With `pageDecode`
+   * (the page's decodeAudioData, see src/bridge/page-decode.ts) an MP3's slices are decoded by the browser.
+   */
+  analyse(req: AnalyseRequest, onProgress: ProgressCallback, pageDecode?: PageSliceDecode): Promise<ChunkAnalysis[]>;
   /** Joins chunk analyses into the episode's timeline, classifies it and cuts candidate segments. */
   assemble(chunks: ChunkAnalysis[], durationS: number, onProgress: ProgressCallback): Promise<{ analysis: EpisodeAnalysis; structure: EpisodeStructure }>;
   /** Decodes the chosen ranges at full quality and joins them (with intro and outro) into the reel. */

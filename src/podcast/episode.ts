@@ -14,6 +14,7 @@
 // - other: anything active that fits none of these.
 import { LEVEL_HOP_S, SPEC_HOP_S, type FrameFeatures } from './features';
 import { VAD_FRAME_S } from './vad';
+import type { DecoderName } from './analyse';
 
 export const ANALYSIS_VERSION = 1;
 export const BLOCK_S = 0.2;
@@ -30,6 +31,8 @@ export interface ChunkAnalysis extends FrameFeatures {
   durationS: number;
   speechProb: Float32Array;
   vad: { scored: number; modelFrames: number; activeFrames: number };
+  /** Which decoder read the chunk. */
+  decoder?: DecoderName;
   /** Where the chunk's time went (seconds): decoding, frame features, voice activity. */
   seconds?: { decode: number; features: number; vad: number };
   warnings: string[];
@@ -44,6 +47,8 @@ export interface EpisodeAnalysis extends FrameFeatures {
   classes: Uint8Array;
   gateDb: number;
   vad: { scored: number; modelFrames: number; activeFrames: number; frames: number };
+  /** Chunks read by each decoder. */
+  decoders: Record<DecoderName, number>;
   /** CPU seconds of the chunk analyses, summed over both workers. */
   seconds: { decode: number; features: number; vad: number };
   warnings: string[];
@@ -95,6 +100,7 @@ export function assembleEpisode(chunks: ChunkAnalysis[], durationS: number): Epi
       activeFrames: sorted.reduce((n, c) => n + c.vad.activeFrames, 0),
       frames: sorted.reduce((n, c) => n + c.speechProb.length, 0),
     },
+    decoders: { page: sorted.filter((c) => c.decoder === 'page').length, ffmpeg: sorted.filter((c) => c.decoder !== 'page').length },
     seconds: {
       decode: sorted.reduce((n, c) => n + (c.seconds?.decode ?? 0), 0),
       features: sorted.reduce((n, c) => n + (c.seconds?.features ?? 0), 0),

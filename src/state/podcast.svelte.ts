@@ -2,6 +2,7 @@
 // edit the reel, master it for podcast loudness and export an MP3 with Podcasting 2.0 chapters.
 // Everything the user did survives a reload: the episode file, its analysis and the reel are in IndexedDB.
 import { proxy, transfer, type Remote } from 'comlink';
+import { canDecodeOnPage, pageSliceDecoder } from '../bridge/page-decode';
 import type { Studio } from './studio.svelte';
 import type { PodcastWorkerApi, ReelAudio } from '../podcast/contract';
 import type { DescribedEpisode } from '../podcast/describe';
@@ -94,6 +95,8 @@ export interface PodcastTimings {
   vad_cpu_s?: number;
   vad_model_frames?: number;
   vad_frames?: number;
+  page_decoded_chunks?: number;
+  ffmpeg_decoded_chunks?: number;
 }
 
 function fileTitle(name: string): string {
@@ -121,6 +124,8 @@ export function overviewPeaks(levelDb: Float32Array, perSecond: number): Float32
 }
 
 export class PodcastDesk {
+  /** MP3 slices are decoded by the page's decodeAudioData (see src/bridge/page-decode.ts); false: all in ffmpeg.wasm. */
+  pageDecode = true;
   episode = $state.raw<EpisodeView | null>(null);
   analysis = $state.raw<EpisodeAnalysis | null>(null);
   structure = $state.raw<EpisodeStructure | null>(null);
@@ -295,6 +300,7 @@ export class PodcastDesk {
       const chunks = planChunks(source.durationS, Math.min(600, Math.max(30, source.durationS / 4)));
       const lists: ChunkSpec[][] = [chunks.filter((_, i) => i % 2 === 0), chunks.filter((_, i) => i % 2 === 1)].filter((l) => l.length);
       const fractions = lists.map(() => 0);
+      const pageDecode = this.pageDecode && canDecodeOnPage() ? proxy(pageSliceDecoder(file)) : undefined;
       const results = await Promise.all(
         lists.map((list, k) =>
           this.#studio.jobSystem.run<PodcastWorkerApi, ChunkAnalysis[]>({
@@ -309,6 +315,7 @@ export class PodcastDesk {
                   fractions[k] = p.fraction ?? 0;
                   this.progress = { fraction: fractions.reduce((a, b) => a + b, 0) / fractions.length, stage: p.stage };
                 }),
+                pageDecode,
               ),
           }),
         ),
@@ -331,6 +338,8 @@ export class PodcastDesk {
         vad_cpu_s: analysis.seconds.vad,
         vad_model_frames: analysis.vad.modelFrames,
         vad_frames: analysis.vad.frames,
+        page_decoded_chunks: analysis.decoders.page,
+        ffmpeg_decoded_chunks: analysis.decoders.ffmpeg,
       };
       for (const w of analysis.warnings) this.#studio.notify('warning', w, name);
       if (analysis.classes.every((c) => c !== 1)) this.#studio.notify('warning', 'No speech was found in this episode: the talk themes have nothing to choose; Music & Jingles may.', name);

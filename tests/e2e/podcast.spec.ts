@@ -94,6 +94,13 @@ test('drop an episode, choose a theme and length, edit the reel, export an MP3 i
   await expect(page.getByTestId('reel-list')).toBeVisible({ timeout: 180_000 });
   await expect(page.getByTestId('podcast-episode')).toContainText('episode.mp3');
   await expect(page.getByTestId('podcast-episode')).toContainText('2:03');
+  // The MP3 was decoded by the page's own decoder, every chunk of it (no silent fallback to ffmpeg.wasm).
+  const decoders = await page.evaluate(() => {
+    const t = window.__aimixer!.podcast.timings;
+    return [t.page_decoded_chunks, t.ffmpeg_decoded_chunks];
+  });
+  expect(decoders[0]).toBeGreaterThan(0);
+  expect(decoders[1]).toBe(0);
 
   // Heated, 40 s.
   await page.getByTestId('theme-heated').check();

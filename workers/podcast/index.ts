@@ -15,7 +15,7 @@ import { assembleEpisode, type ChunkAnalysis } from '../../src/podcast/episode';
 import { segmentEpisode } from '../../src/podcast/segments';
 import { sliceFor, type EpisodeSource } from '../../src/podcast/source';
 import { joinWithCrossfades } from '../../src/podcast/reel-audio';
-import type { PodcastWorkerApi, ReelAudio } from '../../src/podcast/contract';
+import type { PageSliceDecode, PodcastWorkerApi, ReelAudio } from '../../src/podcast/contract';
 import { fetchSileroVad, SILERO_VAD_KEY } from '../../models/silero-vad';
 import type { ProgressCallback } from '../../src/shared/jobs';
 
@@ -57,15 +57,30 @@ function ffmpegSliceDecoder(file: Blob, source: EpisodeSource, onProgress?: (f: 
 }
 
 /**
- * The decoder for every episode is ffmpeg.wasm, chosen by measurement over WebCodecs for MP3 (headless Chromium 156,
- * this 2-core machine): alone, AudioDecoder decoded 300 s of a 128 kb/s MP3 in 1.6–1.7 s against 2.3–2.8 s for
- * ffmpeg.wasm to 16 kHz mono, with identical samples on the same byte slice; but inside the real analysis (two
- * workers decoding while the other computes features and VAD) the WebCodecs path, with its own decoder threads and
- * a JS resampler to 16 kHz, took the hour's analysis to 69.6 s against 50.1 s for ffmpeg.wasm in the same
- * conditions: the decoder threads competed with the analysis for the two cores.
+ * MP3 slices are decoded by the page (decodeAudioData: native code, ~3× faster than ffmpeg.wasm here, see
+ * src/bridge/page-decode.ts) when it lends its decoder; anything else, and any slice the browser cannot read in
+ * full, goes to ffmpeg.wasm, which also says which frames were damaged.
+ * A WebCodecs AudioDecoder path was measured too and dropped: alone it decoded 300 s of a 128 kb/s MP3 in 1.6–1.7 s
+ * against 2.3–2.8 s for ffmpeg.wasm, but with its per-frame callbacks and a JS resampler it took the hour's analysis
+ * to 69.6 s against 50.1 s for ffmpeg.wasm in the same conditions.
  */
-async function sliceDecoder(file: Blob, source: EpisodeSource, onProgress?: (f: number) => void): Promise<SliceDecoder> {
-  return ffmpegSliceDecoder(file, source, onProgress);
+function sliceDecoder(file: Blob, source: EpisodeSource, onProgress?: (f: number) => void, pageDecode?: PageSliceDecode): SliceDecoder {
+  const viaFfmpeg = ffmpegSliceDecoder(file, source, onProgress);
+  if (!pageDecode || source.kind !== 'mp3') return viaFfmpeg;
+  return async (slice, rate, channels) => {
+    if (channels !== 1) return viaFfmpeg(slice, rate, channels);
+    const frames = countFrames(source, slice.byteStart, slice.byteEnd);
+    const expected = Math.round((frames * source.index.samplesPerFrame * rate) / source.sampleRate);
+    try {
+      const mono = await pageDecode(slice.byteStart, slice.byteEnd, rate);
+      // Concealed or skipped frames shorten the output: let ffmpeg decode it and name the damage.
+      const tolerance = Math.ceil((2 * source.index.samplesPerFrame * rate) / source.sampleRate);
+      if (mono.length >= expected - tolerance) return { channels: [mono], warnings: [], decoder: 'page' };
+    } catch {
+      // The browser refused the slice: ffmpeg below reports why.
+    }
+    return viaFfmpeg(slice, rate, channels);
+  };
 }
 
 // The reel worker's decoded clips, by file and range: an edit re-decodes only the clips it changed.
@@ -83,7 +98,7 @@ function fileKey(file: Blob, fileName: string): string {
  * one per clip saves ffmpeg's start-up (~0.1–0.25 s each, measured) for every clip of a reel.
  */
 async function decodeRanges(file: Blob, source: EpisodeSource, ranges: { start: number; end: number }[], rate: number, channels: 1 | 2): Promise<{ parts: Float32Array[][]; warnings: string[] }> {
-  const decoder = await sliceDecoder(file, source);
+  const decoder = sliceDecoder(file, source);
   if (source.kind === 'ffmpeg') {
     // One decode per clip: ffmpeg seeks in the containers it indexes itself.
     const parts: Float32Array[][] = [];
@@ -152,14 +167,14 @@ const api: PodcastWorkerApi = {
     );
   },
 
-  async analyse(req, onProgress) {
+  async analyse(req, onProgress, pageDecode) {
     const report = reporter(onProgress);
     report(0, 'loading the decoder and the voice-activity model');
     const model = await vadSession();
     const out: ChunkAnalysis[] = [];
     const n = req.chunks.length;
     for (const [k, chunk] of req.chunks.entries()) {
-      const decode = await sliceDecoder(req.file, req.source, (f) => report((k + 0.7 * f) / n, 'decoding'));
+      const decode = sliceDecoder(req.file, req.source, (f) => report((k + 0.7 * f) / n, 'decoding'), pageDecode);
       const a = await named(req.fileName, () => analyseChunk(decode, req.source, chunk, model));
       report((k + 1) / n, 'analysing');
       out.push(a);
