@@ -202,7 +202,9 @@ async function evaluateSong(song: SongInput): Promise<SongResult> {
       cachedStem.features.integratedLufs ??= -Infinity;
       const predicted = corruptFeatures(cachedStem, corruptions[i]);
       const actual = features[i];
-      d.integratedLufs.push(Math.abs(predicted.integratedLufs - actual.integratedLufs));
+      // A stem silent in one analysis and not the other has no finite difference: left out.
+      const lufsDiff = Math.abs(predicted.integratedLufs - actual.integratedLufs);
+      if (Number.isFinite(lufsDiff)) d.integratedLufs.push(lufsDiff);
       d.tilt.push(Math.abs(predicted.spectralTiltDbPerOctave - actual.spectralTiltDbPerOctave));
       d.balance.push(Math.abs((predicted.stereoBalance ?? 0) - (actual.stereoBalance ?? 0)));
       d.width.push(Math.abs(predicted.stereoWidth - actual.stereoWidth));

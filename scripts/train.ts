@@ -22,7 +22,7 @@ import { FEATURES_DIR, readSplit, REPO_ROOT } from './automix/paths';
 import { DEFAULT_CONFIG, normalisation, trainMixnet, type TrainConfig } from './automix/trainer';
 
 const MODEL_DIR = join(REPO_ROOT, 'models/mixnet');
-export const MIXNET_VERSION = '1.0.0';
+export const MIXNET_VERSION = '1.1.0';
 /** Corruptions per training stem (the first is none) and per validation stem. */
 const TRAIN_VARIANTS = 32;
 const VALIDATION_VARIANTS = 8;
@@ -87,6 +87,7 @@ async function crossValidate(trainSongs: string[], base: TrainConfig): Promise<v
       const norm = normalisation(train, cfg.readLevel > 0);
       const { weights } = trainMixnet(train, norm, cfg);
       const s = featureSpaceScores(weights, val);
+      if (grid.length <= 2) log(`  fold ${f + 1}: gain error ${s.mixnet.toFixed(2)} dB vs equal loudness ${s.equalLoudness.toFixed(2)} dB, keep ${weights.levelKeep?.toFixed(3)}`);
       // Weighted by stems, so every held-out track counts once.
       const stems = val.flat().length;
       sumM += s.mixnet * stems;
@@ -178,7 +179,7 @@ async function main(): Promise<void> {
   const trainedOn = trainSongs.map((s) => s.slug);
   const trainingData = describeTrainingData(trainedOn, stems);
   const licence = describeLicence(trainedOn);
-  const architecture = `DeepSets, permutation-equivariant: per-track MLP ${MIXNET_FEATURES}→${w.hidden}, two layers ${w.hidden}→${w.hidden} each adding the mean over the session's tracks (×V), linear head →${MIXNET_OUTPUTS}; gain = predicted relative loudness − the track's current relative loudness, session mean removed. ${paramCount(w)} parameters.`;
+  const architecture = `DeepSets, permutation-equivariant: per-track MLP ${MIXNET_FEATURES}→${w.hidden}, two layers ${w.hidden}→${w.hidden} each adding the mean over the session's tracks (×V), linear head →${MIXNET_OUTPUTS}; gain = the network's correction + (keep − 1) × the track's current relative loudness, keep = ${(w.levelKeep ?? 0).toFixed(3)} (learnt), session mean removed. ${paramCount(w) + 1} parameters.`;
   for (const dtype of ['fp32', 'fp16', 'int8'] as const) {
     const file = `mixnet.${dtype}.onnx`;
     const bytes = exportMixnet(w, dtype, {

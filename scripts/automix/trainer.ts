@@ -36,12 +36,15 @@ export interface TrainConfig {
 
 export const DEFAULT_CONFIG: TrainConfig = {
   seed: 1,
-  hidden: 64,
-  steps: 3000,
+  // Chosen by 4-fold cross-validation over the training songs (`npm run train -- --cv --grid …`): with 15 songs a
+  // 64-wide network learnt each song's own balance and did worse on held-out songs than equal loudness
+  // (5.38 against 5.69 dB); this small, strongly regularised one is 26 % better (4.22 dB).
+  hidden: 16,
+  steps: 600,
   batch: 16,
   learningRate: 2e-3,
-  weightDecay: 1e-4,
-  inputNoise: 0.1,
+  weightDecay: 0.03,
+  inputNoise: 0.5,
   panWeight: 0.5,
   huber: 1,
   eqWeight: 0.5,
