@@ -175,10 +175,17 @@ describe('equal-loudness baseline', () => {
 });
 
 describe('model registry', () => {
+  it('records, from npm run eval:mix, that every mixnet variant beats equal loudness on the held-out songs’ level error', () => {
+    const equal = modelMeta('equal-loudness').metrics?.level_err_db as number;
+    for (const v of ['fp32', 'fp16', 'int8']) expect(modelMeta(`mixnet-${v}`).metrics?.level_err_db as number, v).toBeLessThan(equal);
+  });
+
   it('lists the baseline with every field the About box shows, and a runner for it', async () => {
     const meta = modelMeta('equal-loudness');
     expect(MODEL_REGISTRY).toContain(meta);
-    expect(meta).toMatchObject({ id: 'equal-loudness', version: '1.0.0', task: 'automix', dtype: 'none', sha256: null, sizeBytes: null, trainingData: 'none', licence: 'Project code: no third-party weights or data', metrics: null });
+    expect(meta).toMatchObject({ id: 'equal-loudness', version: '1.0.0', task: 'automix', dtype: 'none', sha256: null, sizeBytes: null, trainingData: 'none', licence: 'Project code: no third-party weights or data' });
+    // npm run eval:mix recorded its scores.
+    expect(meta.metrics?.level_err_db).toBeGreaterThan(0);
     expect(meta.architecture).toMatch(/^non-neural/);
     expect(meta.io.input && meta.io.output).toBeTruthy();
     expect(Number.isNaN(Date.parse(meta.created))).toBe(false);
