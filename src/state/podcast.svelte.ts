@@ -126,6 +126,8 @@ export function overviewPeaks(levelDb: Float32Array, perSecond: number): Float32
 export class PodcastDesk {
   /** MP3 slices are decoded by the page's decodeAudioData (see src/bridge/page-decode.ts); false: all in ffmpeg.wasm. */
   pageDecode = true;
+  /** Longest chunk the page decoder gets (seconds). */
+  pageChunkS = 300;
   episode = $state.raw<EpisodeView | null>(null);
   analysis = $state.raw<EpisodeAnalysis | null>(null);
   structure = $state.raw<EpisodeStructure | null>(null);
@@ -297,10 +299,13 @@ export class PodcastDesk {
       const source = described.source;
       const t0 = performance.now();
       // Chunks of up to 10 minutes, at least four so both workers share a short episode too.
-      const chunks = planChunks(source.durationS, Math.min(600, Math.max(30, source.durationS / 4)));
+      // The page decoder holds a chunk at the file's rate while it decodes (a 10-minute stereo chunk is 0.2 GB at
+      // 44.1 kHz), two at a time: it gets chunks of up to 5 minutes, ffmpeg.wasm (which streams) up to 10.
+      const pageDecodes = this.pageDecode && canDecodeOnPage() && source.kind === 'mp3';
+      const chunks = planChunks(source.durationS, Math.min(pageDecodes ? this.pageChunkS : 600, Math.max(30, source.durationS / 4)));
       const lists: ChunkSpec[][] = [chunks.filter((_, i) => i % 2 === 0), chunks.filter((_, i) => i % 2 === 1)].filter((l) => l.length);
       const fractions = lists.map(() => 0);
-      const pageDecode = this.pageDecode && canDecodeOnPage() ? proxy(pageSliceDecoder(file)) : undefined;
+      const pageDecode = pageDecodes ? proxy(pageSliceDecoder(file)) : undefined;
       const results = await Promise.all(
         lists.map((list, k) =>
           this.#studio.jobSystem.run<PodcastWorkerApi, ChunkAnalysis[]>({
