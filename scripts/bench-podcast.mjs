@@ -126,7 +126,8 @@ class MemorySampler {
   }
   start() {
     this.peak = browserPssMb(this.profile);
-    this.timer = setInterval(() => (this.peak = Math.max(this.peak, browserPssMb(this.profile))), 200);
+    // Once a second: reading smaps_rollup of processes with terabytes of reserved address space costs CPU the app needs.
+    this.timer = setInterval(() => (this.peak = Math.max(this.peak, browserPssMb(this.profile))), 1000);
   }
   stop() {
     clearInterval(this.timer);

@@ -1,5 +1,6 @@
 // Short-time Fourier transform of a mono signal: Hann-windowed one-sided power spectra, the input of
-// the log-mel spectrogram and the spectral track features. The FFT is fft.js (radix-4, real input).
+// the log-mel spectrogram and the spectral track features. The FFT is fft.js (radix-4, real input, synchronous,
+// runs anywhere), or a faster PowerFft a caller has loaded (src/dsp/pffft.ts: PFFFT in WASM SIMD, ~8× faster).
 import FFT from 'fft.js';
 import { CancelledError } from '../shared/errors';
 import { SPECTROGRAM } from '../shared/features';
@@ -11,6 +12,38 @@ export interface StftOptions {
   hopSize?: number;
   /** An AbortSignal; typed structurally because src/dsp compiles without the DOM lib. */
   signal?: { readonly aborted: boolean };
+  /** The FFT to use (its size must be fftSize); fft.js when absent. */
+  fft?: PowerFft;
+}
+
+/**
+ * A real FFT of one size that writes the one-sided power of a windowed frame: |X_k|² for k = 0 … size/2, times
+ * `edge` for DC and Nyquist and `inner` for the bins between.
+ */
+export interface PowerFft {
+  readonly size: number;
+  power(windowed: Float64Array, out: Float32Array, edge: number, inner: number): void;
+}
+
+/** fft.js behind the PowerFft interface. */
+export function fftJsPower(size: number): PowerFft {
+  const fft = new FFT(size);
+  const spectrum = fft.createComplexArray() as number[];
+  const half = size / 2;
+  return {
+    size,
+    power(windowed, out, edge, inner) {
+      // realTransform fills bins 0…N/2 (interleaved re, im), all that a one-sided spectrum needs.
+      fft.realTransform(spectrum, windowed);
+      out[0] = (spectrum[0] * spectrum[0] + spectrum[1] * spectrum[1]) * edge;
+      for (let k = 1; k < half; k++) {
+        const re = spectrum[2 * k];
+        const im = spectrum[2 * k + 1];
+        out[k] = (re * re + im * im) * inner;
+      }
+      out[half] = (spectrum[size] * spectrum[size] + spectrum[size + 1] * spectrum[size + 1]) * edge;
+    },
+  };
 }
 
 /**
@@ -74,9 +107,9 @@ export function forEachPowerFrame(signal: Float32Array, onFrame: (power: Float32
   const edgeScale = 1 / (fftSize * windowEnergy);
   const innerScale = 2 * edgeScale;
 
-  const fft = new FFT(fftSize);
+  const fft = opts.fft ?? fftJsPower(fftSize);
+  if (fft.size !== fftSize) throw new RangeError(`the FFT is for ${fft.size} points, the STFT needs ${fftSize}`);
   const input = new Float64Array(fftSize);
-  const spectrum = fft.createComplexArray() as number[];
   const power = new Float32Array(half + 1);
   const length = signal.length;
 
@@ -91,15 +124,7 @@ export function forEachPowerFrame(signal: Float32Array, onFrame: (power: Float32
         input[n] = i >= 0 && i < length ? window[n] * signal[i] : 0;
       }
     }
-    // realTransform fills bins 0…N/2 (interleaved re, im), all that a one-sided spectrum needs.
-    fft.realTransform(spectrum, input);
-    power[0] = (spectrum[0] * spectrum[0] + spectrum[1] * spectrum[1]) * edgeScale;
-    for (let k = 1; k < half; k++) {
-      const re = spectrum[2 * k];
-      const im = spectrum[2 * k + 1];
-      power[k] = (re * re + im * im) * innerScale;
-    }
-    power[half] = (spectrum[fftSize] * spectrum[fftSize] + spectrum[fftSize + 1] * spectrum[fftSize + 1]) * edgeScale;
+    fft.power(input, power, edgeScale, innerScale);
     onFrame(power, t);
   }
 }

@@ -28,7 +28,7 @@ import { loudnessFromMeanSquare, LOUDNESS_OFFSET_DB } from './k-weighting';
 import { loudnessPowers } from './loudness';
 import { applyMelFrame, melFilterbank, MEL_FLOOR_DB, powerToDb } from './mel';
 import { resample } from './resample';
-import { forEachPowerFrame } from './stft';
+import { forEachPowerFrame, type PowerFft } from './stft';
 
 /** Bump when any feature's definition changes: cached features of older versions are recomputed. */
 export const TRACK_FEATURES_VERSION = 2;
@@ -56,6 +56,8 @@ export interface AnalyseTrackOptions {
   signal?: { readonly aborted: boolean };
   /** Fraction done (0…1) after each stage. */
   onProgress?: (fraction: number) => void;
+  /** The STFT's FFT (SPECTROGRAM.fftSize points): fft.js when absent; the analysis worker loads PFFFT. */
+  fft?: PowerFft;
 }
 
 /** The features of one track (planar channels, 1 or 2 expected; more are downmixed, the first two give the stereo image). */
@@ -102,7 +104,7 @@ export function analyseTrack(channels: Float32Array[], sampleRate: number, opts:
   checkAbort();
   onProgress?.(0.4);
 
-  const spectral = spectralFeatures(channels, sampleRate, blocks, counts, signal);
+  const spectral = spectralFeatures(channels, sampleRate, blocks, counts, signal, opts.fft);
   onProgress?.(1);
 
   return {
@@ -216,6 +218,7 @@ function spectralFeatures(
   blocks: number,
   counts: (k: number) => boolean,
   signal: { readonly aborted: boolean } | undefined,
+  fft: PowerFft | undefined,
 ): SpectralFeatures {
   const { fftSize, hopSize, sampleRate: analysisRate, melBands } = SPECTROGRAM;
   const mono = downmix(channels);
@@ -255,7 +258,7 @@ function spectralFeatures(
       applyMelFrame(bank, power, 0, mel);
       for (let m = 0; m < melBands; m++) melSumDb[m] += powerToDb(mel[m]);
     },
-    { fftSize, hopSize, signal },
+    { fftSize, hopSize, signal, fft },
   );
 
   let total = 0;

@@ -1,0 +1,41 @@
+/// <reference path="./pffft-wasm.d.ts" />
+// PFFFT (BSD-3-Clause; the @echogarden/pffft-wasm build with WASM SIMD) behind stft.ts's PowerFft interface.
+// It gives fft.js's one-sided power spectra within float32 rounding (tested) and is ~8× faster: 7,752 real
+// 2048-point transforms, one 3-minute track's STFT, took 112–134 ms against 0.8–1.2 s for fft.js (Node, this
+// 2-core machine). It loads asynchronously, so fft.js stays the synchronous default and the fallback.
+import createPffft from '@echogarden/pffft-wasm/simd';
+import type { PowerFft } from './stft';
+
+const PFFFT_REAL = 0;
+const PFFFT_FORWARD = 0;
+
+/**
+ * Loads PFFFT for real transforms of `size` points (a multiple of 32). `wasmUrl` tells a browser where pffft.wasm
+ * is served; Node finds it beside the package's script.
+ */
+export async function loadPffftPower(size: number, wasmUrl?: string): Promise<PowerFft> {
+  const m = await createPffft(wasmUrl ? { locateFile: () => wasmUrl } : {});
+  const setup = m._pffft_new_setup(size, PFFFT_REAL);
+  if (!setup) throw new Error(`PFFFT has no real transform of ${size} points`);
+  const input = m._pffft_aligned_malloc(size * 4) >> 2;
+  const output = m._pffft_aligned_malloc(size * 4) >> 2;
+  const work = m._pffft_aligned_malloc(size * 4);
+  const half = size / 2;
+  return {
+    size,
+    power(windowed, out, edge, inner) {
+      // HEAPF32 is read per call: the module's memory may have grown (and its buffer changed) since.
+      m.HEAPF32.set(windowed, input);
+      m._pffft_transform_ordered(setup, input << 2, output << 2, work, PFFFT_FORWARD);
+      const y = m.HEAPF32;
+      // The ordered real layout: [X_0, X_{N/2}, re X_1, im X_1, re X_2, …].
+      out[0] = y[output] * y[output] * edge;
+      out[half] = y[output + 1] * y[output + 1] * edge;
+      for (let k = 1; k < half; k++) {
+        const re = y[output + 2 * k];
+        const im = y[output + 2 * k + 1];
+        out[k] = (re * re + im * im) * inner;
+      }
+    },
+  };
+}
