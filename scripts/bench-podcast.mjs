@@ -4,12 +4,10 @@
 // decoding the same 3-hour file to 16 kHz mono, timed in the same run.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS } from './chromium-args.mjs';
+import { openBenchBrowser } from './bench-browser.mjs';
 import { conversationScript, renderScript, wavBytes } from '../tests/fixtures/podcast-episode.mjs';
 
 /** Bump to regenerate the cached episodes (the cache key also hashes the generator's source). */
@@ -206,23 +204,7 @@ export async function podcastBench({ root, baseUrl, work, log, readPageBlob, mea
   // Each episode gets a fresh browser, so one run's leftovers (grown WASM heaps, caches) do not count in the next.
   const pageErrors = [];
   const openApp = async () => {
-    const profile = mkdtempSync(join(tmpdir(), 'aimixer-bench-podcast-'));
-    cleanups.push(() => rmSync(profile, { recursive: true, force: true }));
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1400, height: 900 },
-      handleSIGINT: false,
-      handleSIGTERM: false,
-      handleSIGHUP: false,
-    });
-    cleanups.push(() => context.close());
-    const page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (e) => pageErrors.push(e.stack ?? e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error') pageErrors.push(m.text());
-    });
+    const { context, page, profile } = await openBenchBrowser('aimixer-bench-podcast-', cleanups, pageErrors);
     await page.goto(`${baseUrl}/#podcast`);
     await page.getByTestId('podcast').waitFor({ timeout: 60_000 });
     await page.evaluate(() => window.__aimixer.offlineReady);

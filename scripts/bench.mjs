@@ -8,8 +8,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS } from './chromium-args.mjs';
+import { openBenchBrowser } from './bench-browser.mjs';
 import { podcastBench } from './bench-podcast.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -326,25 +325,8 @@ async function fetchPageBlob(page, size) {
 }
 
 async function browserRun(baseUrl, stemNames, work) {
-  const profile = mkdtempSync(join(tmpdir(), 'aimixer-bench-profile-'));
-  cleanups.push(() => rmSync(profile, { recursive: true, force: true }));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: 1400, height: 900 },
-    // Our own handlers clean up in order (server, stems, temp dirs); Playwright's would exit first.
-    handleSIGINT: false,
-    handleSIGTERM: false,
-    handleSIGHUP: false,
-  });
-  cleanups.push(() => context.close());
-  const page = context.pages()[0] ?? (await context.newPage());
   const pageErrors = [];
-  page.on('pageerror', (e) => pageErrors.push(e.stack ?? e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error') pageErrors.push(m.text());
-  });
+  const { context, page } = await openBenchBrowser('aimixer-bench-profile-', cleanups, pageErrors);
   const userAgent = await page.evaluate(() => navigator.userAgent).catch(() => '');
 
   await page.goto(`${baseUrl}/`);
