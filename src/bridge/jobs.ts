@@ -145,6 +145,14 @@ export class JobSystem {
     }
   }
 
+  /**
+   * Terminates the idle workers of a kind now, rather than after their idle time: a WebAssembly heap never shrinks,
+   * so a worker that grew for a finished job holds that memory until it ends. Busy workers are left to finish.
+   */
+  retire(kind: string): void {
+    for (const s of this.#slots.get(kind) ?? []) if (!s.busy) this.#kill(s);
+  }
+
   /** Terminates every worker, e.g. on page hide in tests. */
   dispose(): void {
     for (const slots of this.#slots.values()) for (const s of slots) this.#kill(s);

@@ -40,6 +40,12 @@ export function createJobSystem(): JobSystem {
       idleMs: 120_000,
       create: () => new Worker(new URL('../../workers/podcast/index.ts', import.meta.url), { type: 'module', name: 'podcast' }),
     },
+    // One, for a podcast reel's mastering: the export ends it after each pass (JobSystem.retire), so the chain's
+    // working copies do not stay for the encode and the check.
+    'podcast-master': {
+      concurrency: 1,
+      create: () => new Worker(new URL('../../workers/render/index.ts', import.meta.url), { type: 'module', name: 'podcast-master' }),
+    },
     // One, kept ten minutes: it holds the reel's decoded clips, so the re-render after an edit decodes only what changed.
     'podcast-reel': {
       concurrency: 1,

@@ -39,3 +39,28 @@ export function pcm16ToFloat32(pcm: Int16Array): Float32Array<ArrayBuffer> {
   for (let i = 0; i < n; i++) out[i] = pcm[i] * step;
   return out;
 }
+
+/** Interleaved 16-bit PCM: what an MP3 encoder reads, at half the bytes of float. */
+export interface InterleavedPcm16 {
+  samples: Int16Array<ArrayBuffer>;
+  channelCount: number;
+}
+
+/**
+ * Frames [from, to) of planar float channels as interleaved 16-bit PCM, rounded to the nearest step and clamped to
+ * the 16-bit range (NaN becomes 0). No dither: this feeds a lossy encoder, whose own noise is ~70 dB above 16-bit rounding.
+ */
+export function interleavePcm16(channels: Float32Array[], from = 0, to = channels[0]?.length ?? 0): InterleavedPcm16 {
+  const channelCount = channels.length;
+  const frames = Math.max(0, to - from);
+  const samples = new Int16Array(frames * channelCount);
+  for (let ch = 0; ch < channelCount; ch++) {
+    const input = channels[ch];
+    for (let i = 0, j = ch; i < frames; i++, j += channelCount) {
+      const s = Math.round(input[from + i] * SCALE);
+      // Comparisons are false for NaN, which the Int16Array store turns into 0.
+      samples[j] = s > 32767 ? 32767 : s < -32768 ? -32768 : s;
+    }
+  }
+  return { samples, channelCount };
+}

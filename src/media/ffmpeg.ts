@@ -5,6 +5,7 @@ import coreURL from '@ffmpeg/core?url';
 import wasmURL from '@ffmpeg/core/wasm?url';
 import { CancelledError } from '../shared/errors';
 import { EncodeError, EXPORT_FORMATS, MP3_SAMPLE_RATES, type ExportFormat, type ExportTags } from '../shared/export';
+import type { InterleavedPcm16 } from '../dsp/pcm16';
 
 /** The part of the emscripten module of @ffmpeg/core 0.12 that we use. */
 interface FfmpegCore {
@@ -212,7 +213,8 @@ const DAMAGE_PATTERN = /Invalid data found|Error while decoding|error decoding|c
 
 /**
  * Decodes any container/codec ffmpeg knows to planar float PCM at targetRate: mono stays mono, anything wider is
- * downmixed to stereo by ffmpeg's channel-layout-aware matrix.
+ * downmixed to stereo by ffmpeg's channel-layout-aware matrix. `s16` goes through 16-bit samples, half the memory, for
+ * checking a lossy export: an over past full scale clips there, and a clipped peak still measures at least 0 dBTP.
  */
 export async function decodeToPcm(
   bytes: Uint8Array,
@@ -220,13 +222,15 @@ export async function decodeToPcm(
   targetRate: number,
   onProgress: (fraction: number) => void,
   signal?: AbortSignal,
+  sampleFormat: 'f32' | 's16' = 'f32',
 ): Promise<PcmAudio> {
   void fileName; // Kept in the signature for log context; inputs use fixed names so odd characters cannot break argv.
   const source = await probeAudio(bytes, signal);
   const channelCount = source.channelCount === 1 ? 1 : 2;
-  const outName = 'output.f32';
+  const s16 = sampleFormat === 's16';
+  const outName = s16 ? 'output.s16' : 'output.f32';
   const { exitCode, output, log } = await runFfmpeg(
-    ['-v', 'error', '-i', INPUT_BASENAME, '-map', '0:a:0', '-vn', '-sn', '-dn', '-ac', String(channelCount), '-ar', String(targetRate), '-f', 'f32le', '-c:a', 'pcm_f32le', outName],
+    ['-v', 'error', '-i', INPUT_BASENAME, '-map', '0:a:0', '-vn', '-sn', '-dn', '-ac', String(channelCount), '-ar', String(targetRate), ...(s16 ? ['-f', 's16le', '-c:a', 'pcm_s16le'] : ['-f', 'f32le', '-c:a', 'pcm_f32le']), outName],
     { [INPUT_BASENAME]: bytes },
     outName,
     { onProgress, signal },
@@ -236,7 +240,20 @@ export async function decodeToPcm(
   }
   const warnings: string[] = [];
   if (log.some((line) => DAMAGE_PATTERN.test(line))) warnings.push('some audio frames were damaged and decoded as silence or skipped');
-  return { channels: deinterleave(output, channelCount), source, warnings };
+  return { channels: s16 ? deinterleavePcm16(output, channelCount) : deinterleave(output, channelCount), source, warnings };
+}
+
+/** Interleaved s16le bytes to planar floats (k / 32768, as a 16-bit file decodes). */
+function deinterleavePcm16(bytes: Uint8Array, channelCount: number): Float32Array[] {
+  const aligned = bytes.byteOffset % 2 === 0 ? bytes : bytes.slice();
+  const interleaved = new Int16Array(aligned.buffer, aligned.byteOffset, Math.floor(aligned.byteLength / 2));
+  const frames = Math.floor(interleaved.length / channelCount);
+  const channels = Array.from({ length: channelCount }, () => new Float32Array(frames));
+  for (let ch = 0; ch < channelCount; ch++) {
+    const out = channels[ch];
+    for (let i = 0, j = ch; i < frames; i++, j += channelCount) out[i] = interleaved[j] / 32768;
+  }
+  return channels;
 }
 
 export interface BlobDecodeRequest {
@@ -317,21 +334,25 @@ function metadataArgs(tags: ExportTags): string[] {
 }
 
 /**
- * Encodes planar float channels at their own sample rate (never resampled) to MP3 320k CBR, 24-bit WAV or 24-bit FLAC,
+ * Encodes planar float channels (or, for MP3 only, interleaved 16-bit PCM) at their own sample rate (never resampled) to MP3 320k CBR, 24-bit WAV or 24-bit FLAC,
  * with title/artist tags. Samples beyond ±1 clip in WAV/FLAC: limiting is the mastering stage's job.
  */
 export async function encodeAudio(
-  channels: Float32Array[],
+  input: Float32Array[] | InterleavedPcm16,
   sampleRate: number,
   format: ExportFormat,
   tags: ExportTags,
   onProgress?: (fraction: number) => void,
   signal?: AbortSignal,
 ): Promise<Uint8Array> {
-  if (channels.length === 0 || channels.length > 8) throw new EncodeError(`cannot encode ${channels.length} channels`);
-  const frames = channels[0].length;
+  const pcm16 = Array.isArray(input) ? null : input;
+  const channelCount = pcm16 ? pcm16.channelCount : (input as Float32Array[]).length;
+  if (!(channelCount >= 1 && channelCount <= 8)) throw new EncodeError(`cannot encode ${channelCount} channels`);
+  const frames = pcm16 ? Math.floor(pcm16.samples.length / channelCount) : (input as Float32Array[])[0].length;
   if (frames === 0) throw new EncodeError('the master is empty (0 samples)');
-  if (channels.some((c) => c.length !== frames)) throw new EncodeError('the channels differ in length');
+  if (!pcm16 && (input as Float32Array[]).some((c) => c.length !== frames)) throw new EncodeError('the channels differ in length');
+  // 24-bit WAV and FLAC must not be fed 16 bits: only the lossy MP3 takes 16-bit input.
+  if (pcm16 && format !== 'mp3') throw new EncodeError(`16-bit input is for MP3 only, not ${EXPORT_FORMATS[format].label}`);
   if (!(Number.isInteger(sampleRate) && sampleRate >= 8000 && sampleRate <= 384000)) {
     throw new EncodeError(`cannot encode at a sample rate of ${sampleRate} Hz`);
   }
@@ -339,17 +360,17 @@ export async function encodeAudio(
     throw new EncodeError(`MP3 at 320 kbps needs a 32, 44.1 or 48 kHz session; this one runs at ${sampleRate / 1000} kHz. Export WAV or FLAC instead`);
   }
   throwIfAborted(signal);
-  const inputName = 'master.f32';
+  const inputName = pcm16 ? 'master.s16' : 'master.f32';
   const outputName = `master.${EXPORT_FORMATS[format].ext}`;
   const { exitCode, output, log } = await runFfmpeg(
     [
       '-v', 'error', '-nostdin',
-      '-f', 'f32le', '-ar', String(sampleRate), '-ac', String(channels.length), '-i', inputName,
+      '-f', pcm16 ? 's16le' : 'f32le', '-ar', String(sampleRate), '-ac', String(channelCount), '-i', inputName,
       '-map_metadata', '-1', ...metadataArgs(tags),
       '-ar', String(sampleRate), ...ENCODER_ARGS[format],
       '-y', outputName,
     ],
-    { [inputName]: interleaveF32(channels) },
+    { [inputName]: pcm16 ? new Uint8Array(pcm16.samples.buffer, pcm16.samples.byteOffset, pcm16.samples.byteLength) : interleaveF32(input as Float32Array[]) },
     outputName,
     { onProgress, signal },
   );

@@ -1,4 +1,5 @@
 // The podcast worker's contract: the bridge wraps it with comlink, workers/podcast implements it.
+import type { InterleavedPcm16 } from '../dsp/pcm16';
 import type { ProgressCallback } from '../shared/jobs';
 import type { ChunkSpec } from './analyse';
 import type { DescribedEpisode } from './describe';
@@ -57,7 +58,7 @@ export interface PodcastWorkerApi {
   /** Seconds of an intro/outro file (decoding it whole), for planning before the reel is rendered. */
   clipDuration(file: Blob, fileName: string): Promise<number>;
   /** Encodes mastered channels (1 or 2) to MP3 320 kb/s CBR; the channels are transferred. */
-  encodeMp3(channels: Float32Array[], rate: number, tags: { title?: string; artist?: string }, onProgress: ProgressCallback): Promise<Uint8Array>;
+  encodeMp3(pcm: InterleavedPcm16, rate: number, tags: { title?: string; artist?: string }, onProgress: ProgressCallback): Promise<Uint8Array>;
   /** Decodes an encoded file back and measures it (BS.1770 loudness over its own channels, true peak). */
   measureFile(bytes: Uint8Array, fileName: string, rate: number, onProgress: ProgressCallback): Promise<{ integratedLufs: number; truePeakDb: number; channels: number }>;
 }

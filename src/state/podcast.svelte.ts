@@ -18,6 +18,7 @@ import { defaultMasteringSettings, type MasteringSettings } from '../shared/mast
 import type { ProgressCallback } from '../shared/jobs';
 import { isAbortError } from '../shared/errors';
 import { MP3_FRAME_SAMPLES, spliceMp3 } from '../media/mp3-splice';
+import { interleavePcm16 } from '../dsp/pcm16';
 import { clearPodcast, loadPodcast, saveAnalysis, saveEpisode, saveReel, PODCAST_STORE_VERSION, type StoredClipFile } from '../storage/podcast';
 import { saveExport, listExports, deleteExport } from '../storage/exports';
 import type { ExportRecord } from '../storage/schema';
@@ -333,6 +334,8 @@ export class PodcastDesk {
         task: (api, onProgress) => api.assemble(results.flat(), source.durationS, this.#track(onProgress)),
       });
       const t2 = performance.now();
+      // The analysis workers' grown heaps (VAD, decoder) are of no further use: free them before the reel and its export.
+      this.#studio.jobSystem.retire('podcast');
       this.timings = {
         ...this.timings,
         analyse_s: (t1 - t0) / 1000,
@@ -550,28 +553,32 @@ export class PodcastDesk {
       let check = { integratedLufs: NaN, truePeakDb: NaN };
       let passes = 0;
       let report: MasterResult['report'] | null = null;
-      const analysisKey = crypto.randomUUID();
       for (; passes < MAX_PASSES; ) {
         passes++;
         let t0 = performance.now();
         this.busy = `Mastering (pass ${passes})`;
         const mastered = await this.#studio.jobSystem.run<RenderWorkerApi, MasterResult>({
-          kind: 'render',
+          // Its own worker, ended after each pass (below): the chain's working copies (tone-shaped mix, peak
+          // envelopes, limiter output) are several times the reel, and a worker's memory is only sure to go when it ends.
+          kind: 'podcast-master',
           label: `Master the reel to ${fileTarget} LUFS`,
           signal: ctrl.signal,
           // Copies, transferred: the reel stays here for the next pass, and no second copy lingers on this side.
           task: (api, onProgress) => {
             const l = left.slice();
             const r = right.slice();
-            return api.master(transfer({ left: l, right: r, sampleRate: reel.rate, settings, extraHeadroomDb: headroom, gainTrimDb: trim, analysisKey }, [l.buffer, r.buffer]), this.#track(onProgress));
+            return api.master(transfer({ left: l, right: r, sampleRate: reel.rate, settings, extraHeadroomDb: headroom, gainTrimDb: trim }, [l.buffer, r.buffer]), this.#track(onProgress));
           },
         });
+        this.#studio.jobSystem.retire('podcast-master');
         report = mastered.report;
         t.master_s += (performance.now() - t0) / 1000;
         t0 = performance.now();
         this.busy = 'Encoding MP3 320 kb/s';
         const out = layout === 'mono' ? [mastered.left] : [mastered.left, mastered.right];
         bytes = await this.#encode(out, reel.rate, { title, artist: undefined }, ctrl.signal);
+        // The encoders' memory (ffmpeg's heap, the PCM they read) goes before the check decodes the file.
+        this.#studio.jobSystem.retire('podcast');
         t.encode_s += (performance.now() - t0) / 1000;
         t0 = performance.now();
         this.busy = 'Checking the file';
@@ -586,6 +593,7 @@ export class PodcastDesk {
             return api.measureFile(transfer(copy, [copy.buffer]), `${title}.mp3`, reel.rate, this.#track(onProgress));
           },
         });
+        this.#studio.jobSystem.retire('podcast');
         t.verify_s += (performance.now() - t0) / 1000;
         const over = check.truePeakDb - PODCAST_CEILING_DBTP;
         const miss = fileTarget - check.integratedLufs;
@@ -637,20 +645,28 @@ export class PodcastDesk {
     }
   }
 
-  /** MP3 encode; a reel longer than SPLIT_MP3_MIN_S is encoded as two overlapping halves on both cores and spliced. */
+  /**
+   * MP3 encode from 16-bit PCM (half the bytes of float, and all a 320 kb/s encode keeps); a reel longer than
+   * SPLIT_MP3_MIN_S is encoded as two overlapping halves on both cores and spliced.
+   */
   async #encode(channels: Float32Array[], rate: number, tags: { title?: string; artist?: string }, signal: AbortSignal): Promise<Uint8Array> {
-    const job = (chs: Float32Array[], t: typeof tags, label: string) =>
-      this.#studio.jobSystem.run<PodcastWorkerApi, Uint8Array>({ kind: 'podcast', label, signal, task: (api: Remote<PodcastWorkerApi>, onProgress) => api.encodeMp3(chs, rate, t, onProgress) });
+    const job = (from: number, to: number, t: typeof tags, label: string) =>
+      this.#studio.jobSystem.run<PodcastWorkerApi, Uint8Array>({
+        kind: 'podcast',
+        label,
+        signal,
+        task: (api: Remote<PodcastWorkerApi>, onProgress) => {
+          const pcm = interleavePcm16(channels, from, to);
+          return api.encodeMp3(transfer(pcm, [pcm.samples.buffer]), rate, t, onProgress);
+        },
+      });
     const n = channels[0].length;
-    if (n < SPLIT_MP3_MIN_S * rate) return job(channels.map((c) => c.slice()), tags, 'Encode the reel (MP3 320k)');
+    if (n < SPLIT_MP3_MIN_S * rate) return job(0, n, tags, 'Encode the reel (MP3 320k)');
     const splitFrame = Math.ceil(n / 2 / MP3_FRAME_SAMPLES);
     const split = splitFrame * MP3_FRAME_SAMPLES;
     const firstEnd = Math.min(n, split + SPLIT_OVERLAP_FRAMES * MP3_FRAME_SAMPLES);
     const secondStart = split - SPLIT_OVERLAP_FRAMES * MP3_FRAME_SAMPLES;
-    const [a, b] = await Promise.all([
-      job(channels.map((c) => c.slice(0, firstEnd)), tags, 'Encode the reel (first half)'),
-      job(channels.map((c) => c.slice(secondStart)), {}, 'Encode the reel (second half)'),
-    ]);
+    const [a, b] = await Promise.all([job(0, firstEnd, tags, 'Encode the reel (first half)'), job(secondStart, n, {}, 'Encode the reel (second half)')]);
     return spliceMp3(a, splitFrame, b, SPLIT_OVERLAP_FRAMES);
   }
 

@@ -74,6 +74,42 @@ describe('JobSystem', () => {
     sys.dispose();
   });
 
+  it('retire() ends an idle worker now, and the next job starts a fresh one', async () => {
+    const workers: ChannelWorker[] = [];
+    const sys = makeSystem(workers);
+    const terminatedBefore = ChannelWorker.terminated;
+    await sys.run<CountApi, number>({ kind: 'count', label: 'first', task: (api, p) => api.count(1, p) });
+    expect(workers).toHaveLength(1);
+    sys.retire('count');
+    expect(ChannelWorker.terminated).toBe(terminatedBefore + 1);
+    expect(await sys.run<CountApi, number>({ kind: 'count', label: 'second', task: (api, p) => api.count(2, p) })).toBe(2);
+    expect(workers).toHaveLength(2);
+    sys.dispose();
+  });
+
+  it('retire() leaves a busy worker running', async () => {
+    const workers: ChannelWorker[] = [];
+    const sys = makeSystem(workers);
+    const terminatedBefore = ChannelWorker.terminated;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const job = sys.run<CountApi, number>({
+      kind: 'count',
+      label: 'busy',
+      task: async (api, p) => {
+        const n = await api.count(3, p);
+        await gate;
+        return n;
+      },
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    sys.retire('count');
+    expect(ChannelWorker.terminated).toBe(terminatedBefore);
+    release();
+    expect(await job).toBe(3);
+    sys.dispose();
+  });
+
   it('queues jobs beyond the concurrency and cancels a queued one without running it', async () => {
     const workers: ChannelWorker[] = [];
     const sys = makeSystem(workers);

@@ -242,15 +242,16 @@ const api: PodcastWorkerApi = {
     return Comlink.transfer(result, [...channels.map((c) => c.buffer as ArrayBuffer), result.peaks.buffer as ArrayBuffer]);
   },
 
-  async encodeMp3(channels, rate, tags, onProgress) {
+  async encodeMp3(pcm, rate, tags, onProgress) {
     const report = reporter(onProgress);
-    const bytes = await encodeAudio(channels, rate, 'mp3', tags, (f) => report(f, 'encoding MP3 320k'));
+    const bytes = await encodeAudio(pcm, rate, 'mp3', tags, (f) => report(f, 'encoding MP3 320k'));
     return Comlink.transfer(bytes, [bytes.buffer as ArrayBuffer]);
   },
 
   async measureFile(bytes, fileName, rate, onProgress) {
     const report = reporter(onProgress);
-    const pcm = await named(fileName, () => decodeToPcm(bytes, fileName, rate, (f) => report(0.8 * f, 'decoding the export')));
+    // Through 16-bit samples: half the memory of a float decode, and the same loudness and true peak to 0.01 dB.
+    const pcm = await named(fileName, () => decodeToPcm(bytes, fileName, rate, (f) => report(0.8 * f, 'decoding the export'), undefined, 's16'));
     report(0.9, 'measuring');
     // A mono file is measured as mono: BS.1770 sums the channels it has, so the mono target is its own (−19 LUFS).
     const m = measureLoudness(pcm.channels, rate);
