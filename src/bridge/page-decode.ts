@@ -16,19 +16,27 @@ export function canDecodeOnPage(): boolean {
 
 /** A decoder for one file; each call decodes a fresh copy of its slice (decodeAudioData detaches its input). */
 export function pageSliceDecoder(file: Blob): PageSliceDecode {
-  return async (byteStart, byteEnd, rate) => {
+  return async (byteStart, byteEnd, rate, channels) => {
     const bytes = await file.slice(byteStart, byteEnd).arrayBuffer();
     const audio = await new OfflineAudioContext(1, 1, rate).decodeAudioData(bytes);
-    const mono = new Float32Array(audio.length);
     const n = audio.numberOfChannels;
-    for (let c = 0; c < n; c++) {
-      const x = audio.getChannelData(c);
-      for (let i = 0; i < x.length; i++) mono[i] += x[i];
+    let out: Float32Array[];
+    if (channels === 2) {
+      // ffmpeg's `-ac 2`: a mono source on both sides at its own level; stereo as it is.
+      const left = audio.getChannelData(0).slice();
+      out = [left, n > 1 ? audio.getChannelData(1).slice() : left.slice()];
+    } else {
+      const mono = new Float32Array(audio.length);
+      for (let c = 0; c < n; c++) {
+        const x = audio.getChannelData(c);
+        for (let i = 0; i < x.length; i++) mono[i] += x[i];
+      }
+      // ffmpeg's `-ac 1` downmix (what the analysis was tuned on) weighs each of two channels by √½; measured 1.416×
+      // the plain average on the same stereo slice.
+      const w = n === 2 ? Math.SQRT1_2 : 1 / n;
+      if (n > 1) for (let i = 0; i < mono.length; i++) mono[i] *= w;
+      out = [mono];
     }
-    // ffmpeg's `-ac 1` downmix (what the analysis was tuned on) weighs each of two channels by √½; measured 1.416×
-    // the plain average on the same stereo slice.
-    const w = n === 2 ? Math.SQRT1_2 : 1 / n;
-    if (n > 1) for (let i = 0; i < mono.length; i++) mono[i] *= w;
-    return transfer(mono, [mono.buffer]);
+    return transfer(out, out.map((c) => c.buffer));
   };
 }

@@ -8,6 +8,7 @@ import type { PowerFft } from './stft';
 
 const PFFFT_REAL = 0;
 const PFFFT_FORWARD = 0;
+const PFFFT_BACKWARD = 1;
 
 /**
  * Loads PFFFT for real transforms of `size` points (a multiple of 32). `wasmUrl` tells a browser where pffft.wasm
@@ -36,6 +37,45 @@ export async function loadPffftPower(size: number, wasmUrl?: string): Promise<Po
         const im = y[output + 2 * k + 1];
         out[k] = (re * re + im * im) * inner;
       }
+    },
+  };
+}
+
+/** Circular autocorrelation of a real frame through its power spectrum: out[lag] = Σ_n x[n]·x[(n + lag) mod size] for lags 0 … size/2. */
+export interface Autocorrelation {
+  size: number;
+  acf(frame: Float64Array, out: Float64Array): void;
+}
+
+/** PFFFT's autocorrelation of `size`-point frames: a forward and a backward real transform (see loadPffftPower). */
+export async function loadPffftAutocorrelation(size: number, wasmUrl?: string): Promise<Autocorrelation> {
+  const m = await createPffft(wasmUrl ? { locateFile: () => wasmUrl } : {});
+  const setup = m._pffft_new_setup(size, PFFFT_REAL);
+  if (!setup) throw new Error(`PFFFT has no real transform of ${size} points`);
+  const input = m._pffft_aligned_malloc(size * 4) >> 2;
+  const output = m._pffft_aligned_malloc(size * 4) >> 2;
+  const work = m._pffft_aligned_malloc(size * 4);
+  const half = size / 2;
+  return {
+    size,
+    acf(frame, out) {
+      let y = m.HEAPF32;
+      y.set(frame, input);
+      m._pffft_transform_ordered(setup, input << 2, output << 2, work, PFFFT_FORWARD);
+      y = m.HEAPF32;
+      // |X_k|² in the same ordered layout, imaginary parts 0: its (unnormalised) backward transform is size × the autocorrelation.
+      y[input] = y[output] * y[output];
+      y[input + 1] = y[output + 1] * y[output + 1];
+      for (let k = 1; k < half; k++) {
+        const re = y[output + 2 * k];
+        const im = y[output + 2 * k + 1];
+        y[input + 2 * k] = re * re + im * im;
+        y[input + 2 * k + 1] = 0;
+      }
+      m._pffft_transform_ordered(setup, input << 2, output << 2, work, PFFFT_BACKWARD);
+      y = m.HEAPF32;
+      const scale = 1 / size;
+      for (let lag = 0; lag <= half; lag++) out[lag] = y[output + lag] * scale;
     },
   };
 }

@@ -1,7 +1,7 @@
 // One analysis chunk: decode its range to 16 kHz mono, take the frame features, score voice activity.
 // The decoder is passed in (ffmpeg.wasm in the worker, native ffmpeg in tests), so this runs anywhere.
 import { decimateByTwo } from '../dsp/halfband';
-import { CHUNK_QUANTUM_S, ANALYSIS_RATE, frameFeatures } from './features';
+import { CHUNK_QUANTUM_S, ANALYSIS_RATE, frameFeatures, type FeatureTransforms } from './features';
 import type { ChunkAnalysis } from './episode';
 import { sliceFor, type EpisodeSource, type SourceSlice } from './source';
 import { speechProbability, type VadModel } from './vad';
@@ -53,13 +53,13 @@ export async function decodeRange(decode: SliceDecoder, source: EpisodeSource, s
   };
 }
 
-export async function analyseChunk(decode: SliceDecoder, source: EpisodeSource, chunk: ChunkSpec, model: VadModel): Promise<ChunkAnalysis> {
+export async function analyseChunk(decode: SliceDecoder, source: EpisodeSource, chunk: ChunkSpec, model: VadModel, transforms: FeatureTransforms = {}): Promise<ChunkAnalysis> {
   const t0 = performance.now();
   const { channels, warnings, decoder } = await decodeRange(decode, source, chunk.startS, chunk.endS, ANALYSIS_RATE, 1);
   const t1 = performance.now();
   const x16 = channels[0];
   const x8 = decimateByTwo(x16);
-  const features = frameFeatures(x16, x8);
+  const features = frameFeatures(x16, x8, transforms);
   const t2 = performance.now();
   const vad = await speechProbability(model, x8, features.levelDb);
   const t3 = performance.now();

@@ -7,8 +7,11 @@ import type { ChunkAnalysis, EpisodeAnalysis } from './episode';
 import type { EpisodeStructure } from './segments';
 import type { EpisodeSource } from './source';
 
-/** Decodes bytes [byteStart, byteEnd) of the episode (whole MP3 frames) to mono at `rate`: the page's decoder. */
-export type PageSliceDecode = (byteStart: number, byteEnd: number, rate: number) => Promise<Float32Array>;
+/**
+ * Decodes bytes [byteStart, byteEnd) of the episode (whole MP3 frames) to `channels` planar channels at `rate`
+ * (mono and stereo as ffmpeg's `-ac 1` / `-ac 2` make them): the page's decoder.
+ */
+export type PageSliceDecode = (byteStart: number, byteEnd: number, rate: number, channels: 1 | 2) => Promise<Float32Array[]>;
 
 export interface AnalyseRequest {
   /** The episode file; workers read it in place (a File is shared with the worker, not copied). */
@@ -54,7 +57,8 @@ export interface PodcastWorkerApi {
   /** Joins chunk analyses into the episode's timeline, classifies it and cuts candidate segments. */
   assemble(chunks: ChunkAnalysis[], durationS: number, onProgress: ProgressCallback): Promise<{ analysis: EpisodeAnalysis; structure: EpisodeStructure }>;
   /** Decodes the chosen ranges at full quality and joins them (with intro and outro) into the reel. */
-  renderReel(req: ReelRenderRequest, onProgress: ProgressCallback): Promise<ReelAudio>;
+  /** Decodes the clips it has not kept (with `pageDecode`, MP3 clips by the page's decoder) and joins them. */
+  renderReel(req: ReelRenderRequest, onProgress: ProgressCallback, pageDecode?: PageSliceDecode): Promise<ReelAudio>;
   /** Seconds of an intro/outro file (decoding it whole), for planning before the reel is rendered. */
   clipDuration(file: Blob, fileName: string): Promise<number>;
   /** Encodes mastered channels (1 or 2) to MP3 320 kb/s CBR; the channels are transferred. */

@@ -15,7 +15,8 @@
 //   voicing < VOICED. Pitch variance is the "excitement" cue; speaker changes compare phrase pitch.
 // Speech probability comes from the VAD (vad.ts) on its own 32 ms grid.
 import FFT from 'fft.js';
-import { forEachPowerFrame } from '../dsp/stft';
+import type { Autocorrelation } from '../dsp/pffft';
+import { forEachPowerFrame, type PowerFft } from '../dsp/stft';
 
 export const ANALYSIS_RATE = 16000;
 export const VAD_RATE = 8000;
@@ -64,19 +65,42 @@ export function levelContour(x: Float32Array): Float32Array {
 const binHz = ANALYSIS_RATE / SPEC_FFT;
 const bin = (hz: number) => Math.round(hz / binHz);
 
+/** The autocorrelation with fft.js: the synchronous default (the podcast worker passes PFFFT's, src/dsp/pffft.ts). */
+export function fftJsAutocorrelation(size: number): Autocorrelation {
+  const fft = new FFT(size);
+  const spectrum = fft.createComplexArray() as number[];
+  const full = fft.createComplexArray() as number[];
+  const result = fft.createComplexArray() as number[];
+  return {
+    size,
+    acf(frame, out) {
+      fft.realTransform(spectrum, frame);
+      fft.completeSpectrum(spectrum);
+      for (let k = 0; k < size; k++) {
+        const re = spectrum[2 * k];
+        const im = spectrum[2 * k + 1];
+        full[2 * k] = re * re + im * im;
+        full[2 * k + 1] = 0;
+      }
+      fft.inverseTransform(result, full);
+      for (let lag = 0; lag <= size / 2; lag++) out[lag] = result[2 * lag];
+    },
+  };
+}
+
 class PitchTracker {
-  #fft = new FFT(PITCH_FFT);
+  #autocorrelation: Autocorrelation;
   #input = new Float64Array(PITCH_FFT);
-  #spectrum = this.#fft.createComplexArray() as number[];
-  #full = this.#fft.createComplexArray() as number[];
-  #acf = this.#fft.createComplexArray() as number[];
+  #acf = new Float64Array(PITCH_FFT / 2 + 1);
   #window = new Float64Array(PITCH_WINDOW);
   /** Autocorrelation of the window itself, to undo its taper's bias toward short lags. */
   #windowAcf = new Float64Array(PITCH_WINDOW);
   #minLag = Math.floor(VAD_RATE / PITCH_MAX_HZ);
   #maxLag = Math.ceil(VAD_RATE / PITCH_MIN_HZ);
 
-  constructor() {
+  constructor(autocorrelation: Autocorrelation = fftJsAutocorrelation(PITCH_FFT)) {
+    if (autocorrelation.size !== PITCH_FFT) throw new RangeError(`pitch needs a ${PITCH_FFT}-point autocorrelation, got ${autocorrelation.size}`);
+    this.#autocorrelation = autocorrelation;
     for (let n = 0; n < PITCH_WINDOW; n++) this.#window[n] = 0.5 - 0.5 * Math.cos((2 * Math.PI * (n + 0.5)) / PITCH_WINDOW);
     for (let lag = 0; lag < PITCH_WINDOW; lag++) {
       let s = 0;
@@ -94,21 +118,13 @@ class PitchTracker {
     for (let n = 0; n < PITCH_WINDOW; n++) mean += x8[start + n] ?? 0;
     mean /= PITCH_WINDOW;
     for (let n = 0; n < PITCH_WINDOW; n++) input[n] = ((x8[start + n] ?? 0) - mean) * this.#window[n];
-    this.#fft.realTransform(this.#spectrum, input);
-    this.#fft.completeSpectrum(this.#spectrum);
-    const full = this.#full;
-    for (let k = 0; k < PITCH_FFT; k++) {
-      const re = this.#spectrum[2 * k];
-      const im = this.#spectrum[2 * k + 1];
-      full[2 * k] = re * re + im * im;
-      full[2 * k + 1] = 0;
-    }
-    this.#fft.inverseTransform(this.#acf, full);
+    // Zero-padded to twice the window, so the circular autocorrelation has no wrap-around at the lags searched.
+    this.#autocorrelation.acf(input, this.#acf);
     const r0 = this.#acf[0];
     if (!(r0 > 1e-10)) return [0, 0];
     let best = -1;
     let bestLag = 0;
-    const norm = (lag: number) => this.#acf[2 * lag] / r0 / (this.#windowAcf[lag] / this.#windowAcf[0]);
+    const norm = (lag: number) => this.#acf[lag] / r0 / (this.#windowAcf[lag] / this.#windowAcf[0]);
     for (let lag = this.#minLag; lag <= this.#maxLag; lag++) {
       const v = norm(lag);
       if (v > best) {
@@ -139,11 +155,21 @@ class PitchTracker {
   }
 }
 
+/** The transforms frameFeatures uses; fft.js for both when absent (the podcast worker passes PFFFT's, ~5× faster). */
+export interface FeatureTransforms {
+  /** SPEC_FFT-point power spectra for the spectral features. */
+  spectrum?: PowerFft;
+  /** PITCH_FFT-point autocorrelation for pitch. */
+  autocorrelation?: Autocorrelation;
+}
+
+export const FEATURE_FFT_SIZES = { spectrum: SPEC_FFT, autocorrelation: PITCH_FFT } as const;
+
 /**
  * Frame features of one chunk: x16 at 16 kHz and x8 (its decimate-by-two) at 8 kHz. The chunk's length must
  * be a multiple of CHUNK_QUANTUM_S (the last chunk of an episode may be shorter).
  */
-export function frameFeatures(x16: Float32Array, x8: Float32Array): FrameFeatures {
+export function frameFeatures(x16: Float32Array, x8: Float32Array, transforms: FeatureTransforms = {}): FrameFeatures {
   const levelDb = levelContour(x16);
   const frames = Math.floor(x16.length / SPEC_HOP);
   const flatness = new Float32Array(frames);
@@ -163,7 +189,7 @@ export function frameFeatures(x16: Float32Array, x8: Float32Array): FrameFeature
   const stabBins = stabHi - stabLo;
   // Log spectra of the last STABILITY_LAG + 1 frames, for flux (lag 1) and stability (lag 5).
   const history = Array.from({ length: STABILITY_LAG + 1 }, () => new Float32Array(bins));
-  const pitch = new PitchTracker();
+  const pitch = new PitchTracker(transforms.autocorrelation);
 
   forEachPowerFrame(
     x16,
@@ -229,7 +255,7 @@ export function frameFeatures(x16: Float32Array, x8: Float32Array): FrameFeature
       pitchHz[t] = f0;
       voicing[t] = v;
     },
-    { fftSize: SPEC_FFT, hopSize: SPEC_HOP },
+    { fftSize: SPEC_FFT, hopSize: SPEC_HOP, fft: transforms.spectrum },
   );
   return { levelDb, flatness, centroidHz, flux, hfRatio, stability, pitchHz, voicing };
 }

@@ -96,8 +96,8 @@ export interface RenderWorkerApi {
    * asks for it once the master is done.
    */
   master(req: MasterRequest, onProgress: ProgressCallback, input?: () => Promise<LoudnessReport>): Promise<MasterResult>;
-  /** Full loudness and true-peak report of a stereo signal (e.g. an exported file decoded back). */
-  measure(left: Float32Array, right: Float32Array, sampleRate: number): Promise<LoudnessReport>;
+  /** Full loudness and true-peak report of a stereo signal, or of a mono one when `right` is null (e.g. an exported file decoded back). */
+  measure(left: Float32Array, right: Float32Array | null, sampleRate: number): Promise<LoudnessReport>;
 }
 
 export interface ExportEncodeRequest {

@@ -14,7 +14,7 @@ import { reelChapters } from '../podcast/chapters';
 import { THEMES, type ThemeId } from '../podcast/themes';
 import { LEVEL_HOP_S } from '../podcast/features';
 import type { MasterResult, RenderWorkerApi } from '../shared/workers';
-import { defaultMasteringSettings, type MasteringSettings } from '../shared/mastering';
+import { defaultMasteringSettings, type LoudnessReport, type MasteringSettings } from '../shared/mastering';
 import type { ProgressCallback } from '../shared/jobs';
 import { isAbortError } from '../shared/errors';
 import { MP3_FRAME_SAMPLES, spliceMp3 } from '../media/mp3-splice';
@@ -125,7 +125,7 @@ export function overviewPeaks(levelDb: Float32Array, perSecond: number): Float32
 }
 
 export class PodcastDesk {
-  /** MP3 slices are decoded by the page's decodeAudioData (see src/bridge/page-decode.ts); false: all in ffmpeg.wasm. */
+  /** MP3 slices (analysis chunks and reel clips) are decoded by the page's decodeAudioData (see src/bridge/page-decode.ts); false: all in ffmpeg.wasm. */
   pageDecode = true;
   /** Longest chunk the page decoder gets (seconds). */
   pageChunkS = 300;
@@ -494,6 +494,8 @@ export class PodcastDesk {
     const t0 = performance.now();
     try {
       const rate = source.sampleRate === 44100 || source.sampleRate === 48000 ? source.sampleRate : 44100;
+      // MP3 clips are decoded by the page's native decoder, as in the analysis (src/bridge/page-decode.ts).
+      const pageDecode = this.pageDecode && canDecodeOnPage() && source.kind === 'mp3' ? proxy(pageSliceDecoder(file)) : undefined;
       const reel = await this.#studio.jobSystem.run<PodcastWorkerApi, ReelAudio>({
         kind: 'podcast-reel',
         label: `Render the ${THEMES.find((t) => t.id === plan.theme)?.label ?? ''} reel`,
@@ -512,6 +514,7 @@ export class PodcastDesk {
               outro: this.outro ? { file: this.outro.blob, fileName: this.outro.name } : null,
             },
             onProgress,
+            pageDecode,
           ),
       });
       if (seq !== this.#renderSeq) return null;
@@ -582,18 +585,7 @@ export class PodcastDesk {
         t.encode_s += (performance.now() - t0) / 1000;
         t0 = performance.now();
         this.busy = 'Checking the file';
-        const encoded = bytes;
-        check = await this.#studio.jobSystem.run<PodcastWorkerApi, { integratedLufs: number; truePeakDb: number; channels: number }>({
-          // A podcast worker, not the reel worker: that one holds the decoded clips, and this decode is as large.
-          kind: 'podcast',
-          label: 'Measure the exported MP3',
-          signal: ctrl.signal,
-          task: (api, onProgress) => {
-            const copy = encoded.slice();
-            return api.measureFile(transfer(copy, [copy.buffer]), `${title}.mp3`, reel.rate, this.#track(onProgress));
-          },
-        });
-        this.#studio.jobSystem.retire('podcast');
+        check = await this.#checkFile(bytes, `${title}.mp3`, reel.rate, ctrl.signal);
         t.verify_s += (performance.now() - t0) / 1000;
         const over = check.truePeakDb - PODCAST_CEILING_DBTP;
         const miss = fileTarget - check.integratedLufs;
@@ -642,6 +634,51 @@ export class PodcastDesk {
       return null;
     } finally {
       this.#end(ctrl);
+    }
+  }
+
+  /**
+   * Loudness and true peak of the exported file itself, decoded as a player would. The page's decoder (native, no
+   * ffmpeg core to start) decodes it and a short-lived render worker measures; ffmpeg.wasm in a podcast worker
+   * is the fallback where the page cannot decode.
+   */
+  async #checkFile(bytes: Uint8Array, fileName: string, rate: number, signal: AbortSignal): Promise<{ integratedLufs: number; truePeakDb: number }> {
+    let channels: Float32Array[] | null = null;
+    if (canDecodeOnPage()) {
+      try {
+        const audio = await new OfflineAudioContext(1, 1, rate).decodeAudioData(bytes.slice().buffer);
+        channels = Array.from({ length: Math.min(2, audio.numberOfChannels) }, (_, c) => audio.getChannelData(c).slice());
+      } catch (e) {
+        console.warn(`The page could not decode ${fileName}; ffmpeg.wasm checks it:`, e);
+      }
+    }
+    if (channels) {
+      const [left, right] = channels;
+      try {
+        // A mono file is measured as mono: BS.1770 sums the channels it has, so the mono target is its own (−19 LUFS).
+        return await this.#studio.jobSystem.run<RenderWorkerApi, LoudnessReport>({
+          kind: 'podcast-master',
+          label: 'Measure the exported MP3',
+          signal,
+          task: (api) => api.measure(transfer(left, [left.buffer]), right ? transfer(right, [right.buffer]) : null, rate),
+        });
+      } finally {
+        this.#studio.jobSystem.retire('podcast-master');
+      }
+    }
+    try {
+      return await this.#studio.jobSystem.run<PodcastWorkerApi, { integratedLufs: number; truePeakDb: number; channels: number }>({
+        // A podcast worker, not the reel worker: that one holds the decoded clips, and this decode is as large.
+        kind: 'podcast',
+        label: 'Measure the exported MP3',
+        signal,
+        task: (api, onProgress) => {
+          const copy = bytes.slice();
+          return api.measureFile(transfer(copy, [copy.buffer]), fileName, rate, this.#track(onProgress));
+        },
+      });
+    } finally {
+      this.#studio.jobSystem.retire('podcast');
     }
   }
 

@@ -17,12 +17,28 @@ import { sliceFor, type EpisodeSource } from '../../src/podcast/source';
 import { joinWithCrossfades } from '../../src/podcast/reel-audio';
 import type { PageSliceDecode, PodcastWorkerApi, ReelAudio } from '../../src/podcast/contract';
 import { fetchSileroVad, SILERO_VAD_KEY } from '../../models/silero-vad';
+import { loadPffftAutocorrelation, loadPffftPower } from '../../src/dsp/pffft';
+import { FEATURE_FFT_SIZES, type FeatureTransforms } from '../../src/podcast/features';
 import type { ProgressCallback } from '../../src/shared/jobs';
 
 configureOrtForBrowser();
 
 function vadSession() {
   return openSession(SILERO_VAD_KEY, fetchSileroVad, { ep: 'wasm' });
+}
+
+// PFFFT (WASM SIMD) for the features' spectra and pitch autocorrelation: they took 7.7 CPU-s of a 1-hour episode's
+// analysis with fft.js. fft.js if it cannot load (same features within float32 rounding, tested).
+let transformsPromise: Promise<FeatureTransforms> | null = null;
+function featureTransforms(): Promise<FeatureTransforms> {
+  const wasmUrl = new URL('../../node_modules/@echogarden/pffft-wasm/dist/simd/pffft.wasm', import.meta.url).href;
+  transformsPromise ??= Promise.all([loadPffftPower(FEATURE_FFT_SIZES.spectrum, wasmUrl), loadPffftAutocorrelation(FEATURE_FFT_SIZES.autocorrelation, wasmUrl)])
+    .then(([spectrum, autocorrelation]) => ({ spectrum, autocorrelation }))
+    .catch((e: unknown) => {
+      console.warn('PFFFT did not load; the podcast features use fft.js:', e);
+      return {};
+    });
+  return transformsPromise;
 }
 
 /** Progress crosses the worker boundary per call: whole percents only. */
@@ -68,14 +84,13 @@ function sliceDecoder(file: Blob, source: EpisodeSource, onProgress?: (f: number
   const viaFfmpeg = ffmpegSliceDecoder(file, source, onProgress);
   if (!pageDecode || source.kind !== 'mp3') return viaFfmpeg;
   return async (slice, rate, channels) => {
-    if (channels !== 1) return viaFfmpeg(slice, rate, channels);
     const frames = countFrames(source, slice.byteStart, slice.byteEnd);
     const expected = Math.round((frames * source.index.samplesPerFrame * rate) / source.sampleRate);
     try {
-      const mono = await pageDecode(slice.byteStart, slice.byteEnd, rate);
+      const decoded = await pageDecode(slice.byteStart, slice.byteEnd, rate, channels);
       // Concealed or skipped frames shorten the output: let ffmpeg decode it and name the damage.
       const tolerance = Math.ceil((2 * source.index.samplesPerFrame * rate) / source.sampleRate);
-      if (mono.length >= expected - tolerance) return { channels: [mono], warnings: [], decoder: 'page' };
+      if (decoded[0].length >= expected - tolerance) return { channels: decoded, warnings: [], decoder: 'page' };
     } catch {
       // The browser refused the slice: ffmpeg below reports why.
     }
@@ -97,7 +112,21 @@ function fileKey(file: Blob, fileName: string): string {
  * into one Blob, decoded once, and the output is split at the slices' known sample counts. One run instead of
  * one per clip saves ffmpeg's start-up (~0.1–0.25 s each, measured) for every clip of a reel.
  */
-async function decodeRanges(file: Blob, source: EpisodeSource, ranges: { start: number; end: number }[], rate: number, channels: 1 | 2): Promise<{ parts: Float32Array[][]; warnings: string[] }> {
+async function decodeRanges(
+  file: Blob,
+  source: EpisodeSource,
+  ranges: { start: number; end: number }[],
+  rate: number,
+  channels: 1 | 2,
+  pageDecode?: PageSliceDecode,
+): Promise<{ parts: Float32Array[][]; warnings: string[] }> {
+  if (pageDecode && source.kind === 'mp3') {
+    // The page's native decoder, a clip at a time (in parallel on its decoder threads): no ffmpeg core to start in
+    // this worker. A clip it cannot read in full goes to ffmpeg.wasm (sliceDecoder's fallback), which names the damage.
+    const decoder = sliceDecoder(file, source, undefined, pageDecode);
+    const decoded = await Promise.all(ranges.map((r) => decodeRange(decoder, source, r.start, r.end, rate, channels)));
+    return { parts: decoded.map((d) => d.channels.map((c) => (c.byteOffset === 0 && c.length === c.buffer.byteLength / 4 ? c : c.slice()))), warnings: decoded.flatMap((d) => d.warnings) };
+  }
   const decoder = sliceDecoder(file, source);
   if (source.kind === 'ffmpeg') {
     // One decode per clip: ffmpeg seeks in the containers it indexes itself.
@@ -170,12 +199,12 @@ const api: PodcastWorkerApi = {
   async analyse(req, onProgress, pageDecode) {
     const report = reporter(onProgress);
     report(0, 'loading the decoder and the voice-activity model');
-    const model = await vadSession();
+    const [model, transforms] = await Promise.all([vadSession(), featureTransforms()]);
     const out: ChunkAnalysis[] = [];
     const n = req.chunks.length;
     for (const [k, chunk] of req.chunks.entries()) {
       const decode = sliceDecoder(req.file, req.source, (f) => report((k + 0.7 * f) / n, 'decoding'), pageDecode);
-      const a = await named(req.fileName, () => analyseChunk(decode, req.source, chunk, model));
+      const a = await named(req.fileName, () => analyseChunk(decode, req.source, chunk, model, transforms));
       report((k + 1) / n, 'analysing');
       out.push(a);
     }
@@ -194,7 +223,7 @@ const api: PodcastWorkerApi = {
     return Comlink.transfer({ analysis, structure }, [a.levelDb, a.flatness, a.centroidHz, a.flux, a.hfRatio, a.stability, a.pitchHz, a.voicing, a.speechProb, a.classes].map((x) => x.buffer as ArrayBuffer));
   },
 
-  async renderReel(req, onProgress) {
+  async renderReel(req, onProgress, pageDecode) {
     const report = reporter(onProgress);
     const key = fileKey(req.file, req.fileName);
     if (clipCache?.fileKey !== key) clipCache = { fileKey: key, clips: new Map(), bytes: 0 };
@@ -204,7 +233,7 @@ const api: PodcastWorkerApi = {
     const warnings: string[] = [];
     if (missing.length) {
       report(0.05, `decoding ${missing.length} clip${missing.length === 1 ? '' : 's'}`);
-      const { parts, warnings: w } = await named(req.fileName, () => decodeRanges(req.file, req.source, missing, req.rate, req.channels));
+      const { parts, warnings: w } = await named(req.fileName, () => decodeRanges(req.file, req.source, missing, req.rate, req.channels, pageDecode));
       warnings.push(...w);
       missing.forEach((r, k) => {
         cache.clips.set(rangeKey(r), parts[k]);

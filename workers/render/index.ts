@@ -34,7 +34,7 @@ const api: RenderWorkerApi = {
     return Comlink.transfer(out, [out.left.buffer, out.right.buffer]);
   },
   async measure(left, right, sampleRate) {
-    return measureLoudness([left, right], sampleRate);
+    return measureLoudness(right ? [left, right] : [left], sampleRate);
   },
 };
 
