@@ -20,12 +20,13 @@
 // centroid 0, tilt 0, bands and mel −120 dB, width 0, correlation 1, balance 0, activity 0) and only
 // integratedLufs = -Infinity, as BS.1770 defines it.
 //
-// Speed: loudness runs on the original channels; the spectral part runs on the mono downmix
-// resampled to SPECTROGRAM.sampleRate, streamed frame by frame.
+// Speed: one pass over the original channels, 100 ms block by block, gathers the loudness meter's K-weighted energies,
+// the level and image sums and the mono downmix; the spectral part runs on the downmix resampled to
+// SPECTROGRAM.sampleRate, streamed frame by frame.
 import { CancelledError } from '../shared/errors';
 import { FEATURE_BANDS_HZ, SPECTROGRAM, type TrackFeatures } from '../shared/features';
-import { loudnessFromMeanSquare, LOUDNESS_OFFSET_DB } from './k-weighting';
-import { loudnessPowers } from './loudness';
+import { KWeightingFilter, loudnessFromMeanSquare, LOUDNESS_OFFSET_DB, StereoKWeightingFilter } from './k-weighting';
+import { channelWeightsFor, loudnessPowersFromHops, meterHops, type MeterHops } from './loudness';
 import { applyMelFrame, melFilterbank, MEL_FLOOR_DB, powerToDb } from './mel';
 import { resample } from './resample';
 import { forEachPowerFrame, type PowerFft } from './stft';
@@ -71,18 +72,19 @@ export function analyseTrack(channels: Float32Array[], sampleRate: number, opts:
   };
   checkAbort();
 
-  // measureLoudness's series without its true peak: oversampling would cost ~20× the K-weighting.
-  const { integratedLufs, momentaryPower, shortTermPower } = loudnessPowers(channels, sampleRate, { signal });
-  const loudness = { integratedLufs, momentary: momentaryPower, shortTerm: shortTermPower };
+  // measureLoudness's series without its true peak (oversampling would cost ~20× the K-weighting), from a pass over
+  // the samples that also gathers the level and image sums and the downmix.
+  const hops = meterHops(frames, sampleRate);
+  const scan = scanChannels(channels, sampleRate, hops, checkAbort);
+  const loudness = loudnessPowersFromHops(scan.hopEnergy, hops);
   onProgress?.(0.3);
-  const blocks = loudness.momentary.length;
-  const blockStart = (k: number): number => Math.min(frames, Math.round((k * sampleRate) / BLOCKS_PER_SECOND));
+  const blocks = hops.count;
 
   const activeThreshold = powerOfLoudness(ACTIVE_MOMENTARY_LUFS);
   const active = new Uint8Array(blocks);
   let activeBlocks = 0;
   for (let k = 0; k < blocks; k++) {
-    if (loudness.momentary[centredWindow(k, MOMENTARY_CENTRE_LAG, MOMENTARY_BLOCKS, blocks)] > activeThreshold) {
+    if (loudness.momentaryPower[centredWindow(k, MOMENTARY_CENTRE_LAG, MOMENTARY_BLOCKS, blocks)] > activeThreshold) {
       active[k] = 1;
       activeBlocks++;
     }
@@ -93,18 +95,17 @@ export function analyseTrack(channels: Float32Array[], sampleRate: number, opts:
 
   const shortTerm: number[] = [];
   for (let k = 0; k < blocks; k++) {
-    const power = loudness.shortTerm[centredWindow(k, SHORT_TERM_CENTRE_LAG, SHORT_TERM_BLOCKS, blocks)];
+    const power = loudness.shortTermPower[centredWindow(k, SHORT_TERM_CENTRE_LAG, SHORT_TERM_BLOCKS, blocks)];
     if (counts(k) && power > 0) shortTerm.push(power);
   }
   // Loudness is monotonic in power, so percentiles are taken on powers and converted after.
   shortTerm.sort((a, b) => a - b);
   const percentile = (p: number): number => (shortTerm.length ? loudnessFromMeanSquare(shortTerm[Math.round((shortTerm.length - 1) * p)]) : SILENT_LUFS);
 
-  const level = levelAndImage(channels, blocks, blockStart, counts);
-  checkAbort();
+  const level = levelAndImage(scan, hops, channels.length, counts);
   onProgress?.(0.4);
 
-  const spectral = spectralFeatures(channels, sampleRate, blocks, counts, signal, opts.fft);
+  const spectral = spectralFeatures(scan.mono, sampleRate, blocks, counts, signal, opts.fft);
   onProgress?.(1);
 
   return {
@@ -135,6 +136,157 @@ function powerOfLoudness(lufs: number): number {
   return Math.pow(10, (lufs - LOUDNESS_OFFSET_DB) / 10);
 }
 
+/** Hops per abort check. */
+const HOPS_PER_CHECK = 10;
+
+/** What loudness, level and image need from the samples, per 100 ms block (the meter's hops), and the downmix. */
+interface ChannelScan {
+  /** BS.1770 channel-weighted K-weighted energy of each block. */
+  hopEnergy: Float64Array;
+  /** Largest |sample| of each block over all channels. */
+  blockPeak: Float64Array;
+  /** Σ x² of each block over all channels. */
+  blockSquares: Float64Array;
+  /** Σ L², Σ R² and Σ L·R of each block over the first two channels (left empty for mono). */
+  blockLL: Float64Array;
+  blockRR: Float64Array;
+  blockLR: Float64Array;
+  /** Largest |sample| after the last whole block (under 100 ms, outside every block). */
+  tailPeak: number;
+  /** Mean of the channels: the spectral features describe what the track sounds like summed to mono. */
+  mono: Float32Array;
+}
+
+/**
+ * One pass over the channels, block by block: the K-weighting, then peaks, sums of squares and the downmix while the
+ * block is still in cache. Mono and stereo, nearly every track, each have their own loop.
+ */
+function scanChannels(channels: Float32Array[], sampleRate: number, hops: MeterHops, checkAbort: () => void): ChannelScan {
+  const blocks = hops.count;
+  const frames = channels[0].length;
+  const stereo = channels.length >= 2;
+  const scan: ChannelScan = {
+    hopEnergy: new Float64Array(blocks),
+    blockPeak: new Float64Array(blocks),
+    blockSquares: new Float64Array(blocks),
+    blockLL: new Float64Array(stereo ? blocks : 0),
+    blockRR: new Float64Array(stereo ? blocks : 0),
+    blockLR: new Float64Array(stereo ? blocks : 0),
+    tailPeak: 0,
+    mono: channels.length === 1 ? channels[0] : new Float32Array(frames),
+  };
+  const scanBlock = channels.length === 1 ? monoScanner(channels[0], sampleRate, scan) : channels.length === 2 ? stereoScanner(channels[0], channels[1], sampleRate, scan) : multiChannelScanner(channels, sampleRate, scan);
+  for (let k = 0; k < blocks; k++) {
+    if (k % HOPS_PER_CHECK === 0) checkAbort();
+    scanBlock(k, hops.start(k), hops.start(k + 1));
+  }
+  // Samples after the last whole block still count for the peak and the spectrum.
+  const tail = hops.start(blocks);
+  for (const ch of channels) for (let i = tail; i < frames; i++) scan.tailPeak = Math.max(scan.tailPeak, Math.abs(ch[i]));
+  if (channels.length > 1) downmix(channels, scan.mono, tail, frames);
+  return scan;
+}
+
+type BlockScanner = (k: number, from: number, to: number) => void;
+
+function monoScanner(channel: Float32Array, sampleRate: number, scan: ChannelScan): BlockScanner {
+  const filter = new KWeightingFilter(sampleRate);
+  return (k, from, to) => {
+    scan.hopEnergy[k] = filter.sumOfSquares(channel, from, to - from);
+    let squares = 0;
+    let high = 0;
+    let low = 0;
+    for (let i = from; i < to; i++) {
+      const x = channel[i];
+      squares += x * x;
+      if (x > high) high = x;
+      else if (x < low) low = x;
+    }
+    scan.blockSquares[k] = squares;
+    scan.blockPeak[k] = Math.max(high, -low);
+  };
+}
+
+function stereoScanner(left: Float32Array, right: Float32Array, sampleRate: number, scan: ChannelScan): BlockScanner {
+  const filter = new StereoKWeightingFilter(sampleRate);
+  const mono = scan.mono;
+  return (k, from, to) => {
+    scan.hopEnergy[k] = filter.sumOfSquares(left, right, from, to - from);
+    let ll = 0;
+    let rr = 0;
+    let lr = 0;
+    let high = 0;
+    let low = 0;
+    for (let i = from; i < to; i++) {
+      const l = left[i];
+      const r = right[i];
+      ll += l * l;
+      rr += r * r;
+      lr += l * r;
+      if (l > high) high = l;
+      else if (l < low) low = l;
+      if (r > high) high = r;
+      else if (r < low) low = r;
+      mono[i] = 0.5 * (l + r);
+    }
+    scan.blockLL[k] = ll;
+    scan.blockRR[k] = rr;
+    scan.blockLR[k] = lr;
+    scan.blockSquares[k] = ll + rr;
+    scan.blockPeak[k] = Math.max(high, -low);
+  };
+}
+
+/** Three or more channels: BS.1770 channel weights for the loudness, the first two for the image. */
+function multiChannelScanner(channels: Float32Array[], sampleRate: number, scan: ChannelScan): BlockScanner {
+  const filters = channels.map(() => new KWeightingFilter(sampleRate));
+  const weights = channelWeightsFor(channels.length);
+  const [left, right] = channels;
+  return (k, from, to) => {
+    let energy = 0;
+    let squares = 0;
+    let peak = 0;
+    for (const [c, ch] of channels.entries()) {
+      if (weights[c] !== 0) energy += weights[c] * filters[c].sumOfSquares(ch, from, to - from);
+      for (let i = from; i < to; i++) {
+        const x = ch[i];
+        squares += x * x;
+        peak = Math.max(peak, Math.abs(x));
+      }
+    }
+    let ll = 0;
+    let rr = 0;
+    let lr = 0;
+    for (let i = from; i < to; i++) {
+      ll += left[i] * left[i];
+      rr += right[i] * right[i];
+      lr += left[i] * right[i];
+    }
+    scan.hopEnergy[k] = energy;
+    scan.blockSquares[k] = squares;
+    scan.blockPeak[k] = peak;
+    scan.blockLL[k] = ll;
+    scan.blockRR[k] = rr;
+    scan.blockLR[k] = lr;
+    downmix(channels, scan.mono, from, to);
+  };
+}
+
+/** Mean of the channels over [from, to) into out. */
+function downmix(channels: Float32Array[], out: Float32Array, from: number, to: number): void {
+  if (channels.length === 2) {
+    const [left, right] = channels;
+    for (let i = from; i < to; i++) out[i] = 0.5 * (left[i] + right[i]);
+    return;
+  }
+  const scale = 1 / channels.length;
+  for (let i = from; i < to; i++) {
+    let sum = 0;
+    for (const ch of channels) sum += ch[i];
+    out[i] = sum * scale;
+  }
+}
+
 interface LevelAndImage {
   peak: number;
   activePeak: number;
@@ -144,52 +296,27 @@ interface LevelAndImage {
   balance: number;
 }
 
-/** Peaks, RMS and the L/R sums of the stereo image, in one pass over the original channels. */
-function levelAndImage(channels: Float32Array[], blocks: number, blockStart: (k: number) => number, counts: (k: number) => boolean): LevelAndImage {
-  const stereo = channels.length >= 2;
-  const left = channels[0];
-  const right = stereo ? channels[1] : channels[0];
-  let peak = 0;
+/** Peaks, RMS and the L/R sums of the stereo image, from the scan's blocks. */
+function levelAndImage(scan: ChannelScan, hops: MeterHops, channelCount: number, counts: (k: number) => boolean): LevelAndImage {
+  const stereo = channelCount >= 2;
+  let peak = scan.tailPeak;
   let activePeak = 0;
   let sumSquares = 0;
   let activeSamples = 0;
   let sumLL = 0;
   let sumRR = 0;
   let sumLR = 0;
-  for (let k = 0; k < blocks; k++) {
-    const from = blockStart(k);
-    const to = blockStart(k + 1);
-    const inActive = counts(k);
-    for (const ch of channels) {
-      let blockPeak = 0;
-      let blockSquares = 0;
-      for (let i = from; i < to; i++) {
-        const x = ch[i];
-        blockSquares += x * x;
-        const a = Math.abs(x);
-        if (a > blockPeak) blockPeak = a;
-      }
-      if (blockPeak > peak) peak = blockPeak;
-      if (inActive) {
-        if (blockPeak > activePeak) activePeak = blockPeak;
-        sumSquares += blockSquares;
-      }
-    }
-    if (!inActive) continue;
-    activeSamples += (to - from) * channels.length;
+  for (let k = 0; k < hops.count; k++) {
+    peak = Math.max(peak, scan.blockPeak[k]);
+    if (!counts(k)) continue;
+    activePeak = Math.max(activePeak, scan.blockPeak[k]);
+    sumSquares += scan.blockSquares[k];
+    activeSamples += (hops.start(k + 1) - hops.start(k)) * channelCount;
     if (stereo) {
-      for (let i = from; i < to; i++) {
-        const l = left[i];
-        const r = right[i];
-        sumLL += l * l;
-        sumRR += r * r;
-        sumLR += l * r;
-      }
+      sumLL += scan.blockLL[k];
+      sumRR += scan.blockRR[k];
+      sumLR += scan.blockLR[k];
     }
-  }
-  // Samples after the last whole block (under 100 ms) still count for the peak.
-  for (const ch of channels) {
-    for (let i = blockStart(blocks); i < ch.length; i++) peak = Math.max(peak, Math.abs(ch[i]));
   }
 
   let width = 0;
@@ -213,7 +340,7 @@ interface SpectralFeatures {
 }
 
 function spectralFeatures(
-  channels: Float32Array[],
+  mono: Float32Array,
   sampleRate: number,
   blocks: number,
   counts: (k: number) => boolean,
@@ -221,7 +348,6 @@ function spectralFeatures(
   fft: PowerFft | undefined,
 ): SpectralFeatures {
   const { fftSize, hopSize, sampleRate: analysisRate, melBands } = SPECTROGRAM;
-  const mono = downmix(channels);
   const analysed = toAnalysisRate(mono, sampleRate, analysisRate);
   if (signal?.aborted) throw new CancelledError('Track analysis cancelled');
 
@@ -373,20 +499,4 @@ function decimateByTwo(input: Float32Array): Float32Array {
 function toAnalysisRate(mono: Float32Array, sampleRate: number, analysisRate: number): Float32Array {
   if (sampleRate === 2 * analysisRate) return decimateByTwo(mono);
   return resample([mono], sampleRate, analysisRate)[0];
-}
-
-/** Mean of the channels: the spectral features describe what the track sounds like summed to mono. */
-function downmix(channels: Float32Array[]): Float32Array {
-  if (channels.length === 1) return channels[0];
-  const out = new Float32Array(channels[0].length);
-  if (channels.length === 2) {
-    // One pass for the usual stereo track: this runs over every sample of every track.
-    const [left, right] = channels;
-    for (let i = 0; i < out.length; i++) out[i] = 0.5 * (left[i] + right[i]);
-    return out;
-  }
-  const scale = 1 / channels.length;
-  for (const ch of channels) for (let i = 0; i < ch.length; i++) out[i] += ch[i];
-  for (let i = 0; i < out.length; i++) out[i] *= scale;
-  return out;
 }
