@@ -22,7 +22,7 @@
 //
 // Speed: one pass over the original channels, 100 ms block by block, gathers the loudness meter's K-weighted energies,
 // the level and image sums and the mono downmix; the spectral part runs on the downmix resampled to
-// SPECTROGRAM.sampleRate, streamed frame by frame.
+// SPECTROGRAM.sampleRate, streamed frame by frame, and frames that the active statistics leave out are not transformed.
 import { CancelledError } from '../shared/errors';
 import { FEATURE_BANDS_HZ, SPECTROGRAM, type TrackFeatures } from '../shared/features';
 import { KWeightingFilter, loudnessFromMeanSquare, LOUDNESS_OFFSET_DB, StereoKWeightingFilter } from './k-weighting';
@@ -361,12 +361,12 @@ function spectralFeatures(
   let centroidSum = 0;
   let centroidFrames = 0;
 
+  // The block holding a frame's centre decides whether the frame is part of the track playing; other frames are not
+  // even transformed.
+  const include = (t: number): boolean => blocks === 0 || counts(Math.min(blocks - 1, Math.floor((t * hopSize * BLOCKS_PER_SECOND) / analysisRate)));
   forEachPowerFrame(
     analysed,
-    (power, t) => {
-      // The block holding the frame's centre decides whether the frame is part of the track playing.
-      const block = Math.min(blocks - 1, Math.floor((t * hopSize * BLOCKS_PER_SECOND) / analysisRate));
-      if (blocks > 0 && !counts(block)) return;
+    (power) => {
       spectralFrames++;
       let magnitudeSum = 0;
       let weighted = 0;
@@ -384,7 +384,7 @@ function spectralFeatures(
       applyMelFrame(bank, power, 0, mel);
       for (let m = 0; m < melBands; m++) melSumDb[m] += powerToDb(mel[m]);
     },
-    { fftSize, hopSize, signal, fft },
+    { fftSize, hopSize, signal, fft, include },
   );
 
   let total = 0;

@@ -90,6 +90,15 @@ const CASES: Case[] = [
     rate: 44100,
     channels: () => [...stereoPair(44100 * 6 + 11, 44100, 81), stemLike(44100 * 6 + 11, 44100, 83, 660)],
   },
+  {
+    // Pure tones leave most bins at the floor of float rounding: the hardest case for an FFT computed differently.
+    name: 'loud 100 Hz tones on a DC offset',
+    rate: 44100,
+    channels: () => {
+      const tone = (amplitude: number): Float32Array => Float32Array.from({ length: 44100 * 7 }, (_, i) => 0.05 + amplitude * Math.sin((2 * Math.PI * 100 * i) / 44100));
+      return [tone(0.9), tone(0.45)];
+    },
+  },
   { name: 'shorter than one momentary window', rate: 44100, channels: () => stereoPair(44100 * 0.3, 44100, 91) },
   { name: 'digital silence', rate: 44100, channels: () => [new Float32Array(44100 * 4), new Float32Array(44100 * 4)] },
 ];
