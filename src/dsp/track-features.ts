@@ -27,7 +27,7 @@ import { CancelledError } from '../shared/errors';
 import { FEATURE_BANDS_HZ, SPECTROGRAM, type TrackFeatures } from '../shared/features';
 import { KWeightingFilter, loudnessFromMeanSquare, LOUDNESS_OFFSET_DB, StereoKWeightingFilter } from './k-weighting';
 import { channelWeightsFor, loudnessPowersFromHops, meterHops, type MeterHops } from './loudness';
-import { applyMelFrame, melFilterbank, MEL_FLOOR_DB, powerToDb } from './mel';
+import { melFilterbank, melRuns, MEL_FLOOR_DB, powerToDb } from './mel';
 import { resample } from './resample';
 import { forEachPowerFrame, type PowerFft } from './stft';
 
@@ -353,10 +353,11 @@ function spectralFeatures(
 
   const bins = fftSize / 2 + 1;
   const binHz = analysisRate / fftSize;
-  const bank = melFilterbank();
+  const runs = melRuns(melFilterbank());
   const meanPower = new Float64Array(bins);
   const melSumDb = new Float64Array(melBands);
-  const mel = new Float64Array(melBands);
+  // One more than the bands: the last band's upper neighbour, whose weights are all 0.
+  const mel = new Float64Array(melBands + 1);
   let spectralFrames = 0;
   let centroidSum = 0;
   let centroidFrames = 0;
@@ -368,20 +369,33 @@ function spectralFeatures(
     analysed,
     (power) => {
       spectralFrames++;
+      // One loop over the bins for the mean spectrum, the centroid's sums and the mel bands (two per run of bins).
+      mel.fill(0);
       let magnitudeSum = 0;
       let weighted = 0;
-      for (let k = 0; k < bins; k++) {
-        const p = power[k];
-        meanPower[k] += p;
-        const magnitude = Math.sqrt(p);
-        magnitudeSum += magnitude;
-        weighted += magnitude * k;
+      let k = 0;
+      for (let r = 0; r < runs.end.length; r++) {
+        let lower = 0;
+        let upper = 0;
+        for (const end = runs.end[r]; k < end; k++) {
+          const p = power[k];
+          meanPower[k] += p;
+          const magnitude = Math.sqrt(p);
+          magnitudeSum += magnitude;
+          weighted += magnitude * k;
+          lower += runs.lower[k] * p;
+          upper += runs.upper[k] * p;
+        }
+        const band = runs.band[r];
+        if (band >= 0) {
+          mel[band] += lower;
+          mel[band + 1] += upper;
+        }
       }
       if (magnitudeSum > 0) {
         centroidSum += (weighted / magnitudeSum) * binHz;
         centroidFrames++;
       }
-      applyMelFrame(bank, power, 0, mel);
       for (let m = 0; m < melBands; m++) melSumDb[m] += powerToDb(mel[m]);
     },
     { fftSize, hopSize, signal, fft, include },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { analyseTrack, SILENT_DB, TRACK_FEATURES_VERSION } from '../../src/dsp/track-features';
 import { measureLoudness } from '../../src/dsp/loudness';
-import { hzToMel, logMelSpectrogram, melFilterbank, melToHz } from '../../src/dsp/mel';
+import { applyMelFrame, hzToMel, logMelSpectrogram, melFilterbank, melRuns, melToHz } from '../../src/dsp/mel';
 import { powerSpectrogram } from '../../src/dsp/stft';
 import { CancelledError } from '../../src/shared/errors';
 import { FEATURE_BANDS_HZ, SPECTROGRAM, type TrackFeatures } from '../../src/shared/features';
@@ -100,6 +100,30 @@ describe('mel filterbank (Slaney scale, Slaney area normalization)', () => {
     }
     expect(bank.firstBin[0] * binHz).toBeGreaterThanOrEqual(SPECTROGRAM.fMin);
     expect((bank.endBin[SPECTROGRAM.melBands - 1] - 1) * binHz).toBeLessThanOrEqual(SPECTROGRAM.fMax);
+  });
+
+  it('gives applyMelFrame’s bands from melRuns, folded into one loop over the bins', () => {
+    const power = Float32Array.from(whiteNoise(bank.bins, 1, 3), (x) => x * x);
+    const expected = new Float64Array(SPECTROGRAM.melBands);
+    applyMelFrame(bank, power, 0, expected);
+    const runs = melRuns(bank);
+    const mel = new Float64Array(SPECTROGRAM.melBands + 1);
+    let k = 0;
+    for (let r = 0; r < runs.end.length; r++) {
+      let lower = 0;
+      let upper = 0;
+      for (; k < runs.end[r]; k++) {
+        lower += runs.lower[k] * power[k];
+        upper += runs.upper[k] * power[k];
+      }
+      if (runs.band[r] >= 0) {
+        mel[runs.band[r]] += lower;
+        mel[runs.band[r] + 1] += upper;
+      }
+    }
+    expect(k).toBe(bank.bins);
+    expect(mel[SPECTROGRAM.melBands]).toBe(0);
+    for (let m = 0; m < SPECTROGRAM.melBands; m++) expect(Math.abs(mel[m] - expected[m]), `band ${m}`).toBeLessThan(1e-12 * expected[m]);
   });
 
   it('gives white noise the same power density in every band', () => {
