@@ -36,8 +36,20 @@ export function fftJsPower(size: number): PowerFft {
   const window = hannWindow(size);
   const windowed = new Float64Array(size);
   const half = size / 2;
+  const power = (input: Float64Array, out: Float32Array, edge: number, inner: number): void => {
+    // realTransform fills bins 0…N/2 (interleaved re, im), all that a one-sided spectrum needs.
+    fft.realTransform(spectrum, input);
+    out[0] = (spectrum[0] * spectrum[0] + spectrum[1] * spectrum[1]) * edge;
+    for (let k = 1; k < half; k++) {
+      const re = spectrum[2 * k];
+      const im = spectrum[2 * k + 1];
+      out[k] = (re * re + im * im) * inner;
+    }
+    out[half] = (spectrum[size] * spectrum[size] + spectrum[size + 1] * spectrum[size + 1]) * edge;
+  };
   return {
     size,
+    power,
     hannPower(signal, start, out, edge, inner) {
       if (start >= 0 && start + size <= signal.length) {
         for (let n = 0; n < size; n++) windowed[n] = window[n] * signal[start + n];
@@ -47,18 +59,7 @@ export function fftJsPower(size: number): PowerFft {
           windowed[n] = i >= 0 && i < signal.length ? window[n] * signal[i] : 0;
         }
       }
-      this.power(windowed, out, edge, inner);
-    },
-    power(windowed, out, edge, inner) {
-      // realTransform fills bins 0…N/2 (interleaved re, im), all that a one-sided spectrum needs.
-      fft.realTransform(spectrum, windowed);
-      out[0] = (spectrum[0] * spectrum[0] + spectrum[1] * spectrum[1]) * edge;
-      for (let k = 1; k < half; k++) {
-        const re = spectrum[2 * k];
-        const im = spectrum[2 * k + 1];
-        out[k] = (re * re + im * im) * inner;
-      }
-      out[half] = (spectrum[size] * spectrum[size] + spectrum[size + 1] * spectrum[size + 1]) * edge;
+      power(windowed, out, edge, inner);
     },
   };
 }

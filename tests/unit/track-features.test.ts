@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { analyseTrack, SILENT_DB, TRACK_FEATURES_VERSION } from '../../src/dsp/track-features';
 import { measureLoudness } from '../../src/dsp/loudness';
 import { applyMelFrame, hzToMel, logMelSpectrogram, melFilterbank, melRuns, melToHz } from '../../src/dsp/mel';
-import { powerSpectrogram } from '../../src/dsp/stft';
+import { fftJsPower, forEachPowerFrame, powerSpectrogram } from '../../src/dsp/stft';
 import { CancelledError } from '../../src/shared/errors';
 import { FEATURE_BANDS_HZ, SPECTROGRAM, type TrackFeatures } from '../../src/shared/features';
 
@@ -75,6 +75,28 @@ describe('STFT', () => {
     for (let t = 4; t < spec.frames - 4; t++) for (let k = 0; k < spec.bins; k++) total += spec.power[t * spec.bins + k];
     // Uniform on [−1, 1) has variance 1/3.
     expect(total / (spec.frames - 8)).toBeCloseTo(1 / 3, 2);
+  });
+});
+
+describe('STFT frame selection', () => {
+  it('transforms and passes on only the frames include() accepts, each as in the full STFT', () => {
+    const noise = whiteNoise(SPECTROGRAM.sampleRate * 2, 0.5, 4);
+    const all: Float32Array[] = [];
+    forEachPowerFrame(noise, (p) => all.push(p.slice()));
+    const seen: number[] = [];
+    let transforms = 0;
+    const fft = fftJsPower(SPECTROGRAM.fftSize);
+    const counting = { ...fft, hannPower: (...args: Parameters<typeof fft.hannPower>) => (transforms++, fft.hannPower(...args)) };
+    forEachPowerFrame(
+      noise,
+      (p, t) => {
+        seen.push(t);
+        expect(p).toEqual(all[t]);
+      },
+      { fft: counting, include: (t) => t % 3 === 1 },
+    );
+    expect(seen).toEqual(all.map((_, t) => t).filter((t) => t % 3 === 1));
+    expect(transforms).toBe(seen.length);
   });
 });
 
