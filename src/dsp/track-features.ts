@@ -490,6 +490,9 @@ function halfBandKernel(): Float64Array {
   return taps;
 }
 
+/** Outputs per call of the unrolled half-band loop (even, so calls start on a pair). */
+const DECIMATE_BLOCK = 16_384;
+
 /**
  * Halves the rate with a symmetric half-band FIR: a quarter of resample()'s work at 44.1 → 22.05 kHz. Output n is
  * centred on input 2n, reading zeros beyond the input's ends.
@@ -502,8 +505,11 @@ function decimateByTwo(input: Float64Array): Float32Array {
   const first = Math.min(out.length, Math.ceil(reach / 2));
   const end = Math.max(first, Math.min(out.length, Math.floor((input.length - 1 - reach) / 2) + 1));
   for (let n = 0; n < first; n++) out[n] = halfBandAt(input, 2 * n, taps);
-  const after = decimateInside(input, out, first, end, taps);
-  for (let n = after; n < out.length; n++) out[n] = halfBandAt(input, 2 * n, taps);
+  // Block by block: a call that ran over the whole track was seen to run 7× slower from the third track on in a
+  // Chromium worker; short calls keep the loop's optimized code.
+  let n = first;
+  while (n + 1 < end) n = decimateInside(input, out, n, Math.min(end, n + DECIMATE_BLOCK), taps);
+  for (; n < out.length; n++) out[n] = halfBandAt(input, 2 * n, taps);
   return out;
 }
 
