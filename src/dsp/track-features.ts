@@ -155,7 +155,8 @@ interface ChannelScan {
   tailPeak: number;
   /**
    * Mean of the channels: the spectral features describe what the track sounds like summed to mono. In double
-   * precision: the half-band reads a Float64Array at twice the speed of a Float32Array.
+   * precision: Node's V8 runs the unrolled half-band on a Float64Array about twice as fast as on a Float32Array
+   * (Chromium's, at about the same speed).
    */
   mono: Float64Array;
 }
