@@ -65,9 +65,28 @@ export interface LoudnessPowers {
   shortTermPower: Float64Array;
 }
 
-/** Integrated loudness and the momentary/short-term series as powers, for analysis that gates on them. */
-export function loudnessPowers(channels: Float32Array[], sampleRate: number, opts: LoudnessOptions = {}): LoudnessPowers {
-  const { momentaryPower, shortTermPower } = measurePowers(channels, sampleRate, opts, false);
+/** The meter's 100 ms hops over `frames` frames: hop k covers [start(k), start(k + 1)); a partial hop at the end is left out. */
+export interface MeterHops {
+  count: number;
+  start: (k: number) => number;
+}
+
+export function meterHops(frames: number, sampleRate: number): MeterHops {
+  if (!(sampleRate > 0)) throw new RangeError(`Sample rate must be positive, got ${sampleRate}`);
+  // Hop boundaries are rounded from exact times so rates without a whole-sample 100 ms stay on time.
+  const start = (k: number): number => Math.round((k * sampleRate) / HOPS_PER_SECOND);
+  let count = Math.floor((frames * HOPS_PER_SECOND) / sampleRate) + 1;
+  while (count > 0 && start(count) > frames) count--;
+  return { count, start };
+}
+
+/**
+ * Integrated loudness and the momentary/short-term series as powers, for analysis that gates on them, from the
+ * channel-weighted K-weighted energy of each of meterHops' hops: the caller runs the K-weighting in its own pass.
+ */
+export function loudnessPowersFromHops(hopEnergy: Float64Array, hops: MeterHops): LoudnessPowers {
+  if (hopEnergy.length !== hops.count) throw new RangeError(`Got ${hopEnergy.length} hop energies for ${hops.count} hops`);
+  const { momentaryPower, shortTermPower } = windowPowers(hopEnergy, hops);
   return { integratedLufs: gatedLoudness(momentaryPower.subarray(MOMENTARY_HOPS - 1)), momentaryPower, shortTermPower };
 }
 
@@ -104,17 +123,11 @@ function measurePowers(
   const { signal, onProgress } = opts;
   if (signal?.aborted) throw new CancelledError('Loudness measurement cancelled');
 
-  // Hop boundaries are rounded from exact times so rates without a whole-sample 100 ms stay on time.
-  const hopStart = (k: number): number => Math.round((k * sampleRate) / HOPS_PER_SECOND);
-  let hops = Math.floor((frames * HOPS_PER_SECOND) / sampleRate) + 1;
-  while (hops > 0 && hopStart(hops) > frames) hops--;
+  const meter = meterHops(frames, sampleRate);
+  const { count: hops, start: hopStart } = meter;
 
   const filters = channels.map(() => new KWeightingFilter(sampleRate));
   const detectors = withTruePeak ? channels.map(() => new TruePeakDetector(sampleRate)) : [];
-  // Running sums of weighted K-weighted energy (and of non-silent hops) to the start of each hop,
-  // so any window is one subtraction and digital silence stays exactly -Infinity.
-  const energyBefore = new Float64Array(hops + 1);
-  const audibleBefore = new Int32Array(hops + 1);
   const hopEnergy = new Float64Array(hops);
   let peak = withTruePeak ? samplePeak(channels) : 0;
   const samplePeakLinear = peak;
@@ -131,8 +144,6 @@ function measurePowers(
         if (weights[c] !== 0) energy += weights[c] * filters[c].sumOfSquares(channels[c], from, n);
       }
       hopEnergy[k] = energy;
-      energyBefore[k + 1] = energyBefore[k] + energy;
-      audibleBefore[k + 1] = audibleBefore[k] + (energy > 0 ? 1 : 0);
     }
     if (withTruePeak) {
       // The last chunk also takes the partial hop at the end: every sample counts for peaks.
@@ -144,6 +155,20 @@ function measurePowers(
     if (onProgress && done < 1) onProgress(done);
   }
   for (const d of detectors) peak = d.flush(peak);
+  return { ...windowPowers(hopEnergy, meter), peak, samplePeakLinear };
+}
+
+/** The momentary (400 ms) and short-term (3 s) mean squares ending at each hop, from the hops' energies. */
+function windowPowers(hopEnergy: Float64Array, meter: MeterHops): { momentaryPower: Float64Array; shortTermPower: Float64Array } {
+  const { count: hops, start: hopStart } = meter;
+  // Running sums of weighted K-weighted energy (and of non-silent hops) to the start of each hop,
+  // so any window is one subtraction and digital silence stays exactly -Infinity.
+  const energyBefore = new Float64Array(hops + 1);
+  const audibleBefore = new Int32Array(hops + 1);
+  for (let k = 0; k < hops; k++) {
+    energyBefore[k + 1] = energyBefore[k] + hopEnergy[k];
+    audibleBefore[k + 1] = audibleBefore[k] + (hopEnergy[k] > 0 ? 1 : 0);
+  }
 
   const windowEnergy = (endHop: number, length: number): number => {
     const startHop = Math.max(0, endHop - length);
@@ -165,7 +190,7 @@ function measurePowers(
     }
     return out;
   };
-  return { momentaryPower: meanSquares(MOMENTARY_HOPS), shortTermPower: meanSquares(SHORT_TERM_HOPS), peak, samplePeakLinear };
+  return { momentaryPower: meanSquares(MOMENTARY_HOPS), shortTermPower: meanSquares(SHORT_TERM_HOPS) };
 }
 
 function powerOfLoudness(lufs: number): number {

@@ -100,6 +100,54 @@ export function applyMelFrame(bank: MelFilterbank, power: Float32Array, offset: 
   }
 }
 
+/**
+ * The filterbank as runs of bins, for a mel projection folded into another loop over a spectrum's bins: every bin k
+ * of run r feeds band band[r] with weight lower[k] and band band[r] + 1 with weight upper[k] (0 past the last band);
+ * band[r] is −1 for bins under no band. Neighbouring triangles overlap by half, so no bin feeds more than two bands.
+ */
+export interface MelRuns {
+  /** Run r covers bins [end[r − 1], end[r]), from bin 0. */
+  end: Int32Array;
+  band: Int32Array;
+  lower: Float64Array;
+  upper: Float64Array;
+}
+
+const runsCache = new WeakMap<MelFilterbank, MelRuns>();
+
+/** The bank's MelRuns (memoized); the weights are the bank's own, so sums match applyMelFrame's to rounding. */
+export function melRuns(bank: MelFilterbank): MelRuns {
+  const cached = runsCache.get(bank);
+  if (cached) return cached;
+  const { weights, bins } = bank;
+  const bands = bank.firstBin.length;
+  const lower = new Float64Array(bins);
+  const upper = new Float64Array(bins);
+  const lowest = new Int32Array(bins).fill(-1);
+  for (let m = 0; m < bands; m++) {
+    for (let k = bank.firstBin[m]; k < bank.endBin[m]; k++) {
+      const w = weights[m * bins + k];
+      if (w === 0) continue;
+      if (lowest[k] < 0) {
+        lowest[k] = m;
+        lower[k] = w;
+      } else if (m === lowest[k] + 1) upper[k] = w;
+      else throw new RangeError(`bin ${k} feeds bands ${lowest[k]} and ${m}: not a bank of half-overlapping triangles`);
+    }
+  }
+  const end: number[] = [];
+  const band: number[] = [];
+  for (let k = 0; k < bins; k++) {
+    if (k === 0 || lowest[k] !== lowest[k - 1]) {
+      end.push(k + 1);
+      band.push(lowest[k]);
+    } else end[end.length - 1] = k + 1;
+  }
+  const runs: MelRuns = { end: Int32Array.from(end), band: Int32Array.from(band), lower, upper };
+  runsCache.set(bank, runs);
+  return runs;
+}
+
 /** Power to dB with the MEL_FLOOR_DB floor. */
 export function powerToDb(power: number): number {
   return 10 * Math.log10(power > MEL_FLOOR_POWER ? power : MEL_FLOOR_POWER);

@@ -38,6 +38,43 @@ export async function loadPffftPower(size: number, wasmUrl?: string): Promise<Po
         out[k] = (re * re + im * im) * inner;
       }
     },
+    hannPower(signal, start, out, edge, inner) {
+      // The frame goes in unwindowed (a copy, not a multiply per sample); the window is applied to the spectrum.
+      const x = m.HEAPF32;
+      if (start >= 0 && start + size <= signal.length) x.set(signal.subarray(start, start + size), input);
+      else {
+        x.fill(0, input, input + size);
+        const from = Math.max(0, start);
+        const to = Math.min(signal.length, start + size);
+        if (to > from) x.set(signal.subarray(from, to), input + from - start);
+      }
+      m._pffft_transform_ordered(setup, input << 2, output << 2, work, PFFFT_FORWARD);
+      const y = m.HEAPF32;
+      // The periodic Hann window is, in frequency, the kernel −¼, ½, −¼ across neighbouring bins (exactly):
+      // W_k = X_k/2 − (X_{k−1} + X_{k+1})/4, with X_{−1} = conj X_1 and X_{N/2+1} = conj X_{N/2−1} for a real frame.
+      // Ordered layout: [X_0, X_{N/2}, re X_1, im X_1, re X_2, …], X_0 and X_{N/2} real.
+      const nyquist = y[output + 1];
+      let rePrev = y[output];
+      let imPrev = 0;
+      let re = y[output + 2];
+      let im = y[output + 3];
+      const dc = 0.5 * rePrev - 0.5 * re;
+      out[0] = dc * dc * edge;
+      for (let k = 1; k < half; k++) {
+        const reNext = k + 1 < half ? y[output + 2 * k + 2] : nyquist;
+        const imNext = k + 1 < half ? y[output + 2 * k + 3] : 0;
+        const wr = 0.5 * re - 0.25 * (rePrev + reNext);
+        const wi = 0.5 * im - 0.25 * (imPrev + imNext);
+        out[k] = (wr * wr + wi * wi) * inner;
+        rePrev = re;
+        imPrev = im;
+        re = reNext;
+        im = imNext;
+      }
+      // Here rePrev is re X_{N/2−1}.
+      const top = 0.5 * nyquist - 0.5 * rePrev;
+      out[half] = top * top * edge;
+    },
   };
 }
 

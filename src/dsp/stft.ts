@@ -14,6 +14,8 @@ export interface StftOptions {
   signal?: { readonly aborted: boolean };
   /** The FFT to use (its size must be fftSize); fft.js when absent. */
   fft?: PowerFft;
+  /** Frames for which this is false are neither transformed nor passed on; all frames when absent. */
+  include?: (frame: number) => boolean;
 }
 
 /**
@@ -23,25 +25,41 @@ export interface StftOptions {
 export interface PowerFft {
   readonly size: number;
   power(windowed: Float64Array, out: Float32Array, edge: number, inner: number): void;
+  /** power() of signal[start … start + size) under the periodic Hann window, reading zeros outside the signal: an STFT frame. */
+  hannPower(signal: Float32Array, start: number, out: Float32Array, edge: number, inner: number): void;
 }
 
 /** fft.js behind the PowerFft interface. */
 export function fftJsPower(size: number): PowerFft {
   const fft = new FFT(size);
   const spectrum = fft.createComplexArray() as number[];
+  const window = hannWindow(size);
+  const windowed = new Float64Array(size);
   const half = size / 2;
+  const power = (input: Float64Array, out: Float32Array, edge: number, inner: number): void => {
+    // realTransform fills bins 0…N/2 (interleaved re, im), all that a one-sided spectrum needs.
+    fft.realTransform(spectrum, input);
+    out[0] = (spectrum[0] * spectrum[0] + spectrum[1] * spectrum[1]) * edge;
+    for (let k = 1; k < half; k++) {
+      const re = spectrum[2 * k];
+      const im = spectrum[2 * k + 1];
+      out[k] = (re * re + im * im) * inner;
+    }
+    out[half] = (spectrum[size] * spectrum[size] + spectrum[size + 1] * spectrum[size + 1]) * edge;
+  };
   return {
     size,
-    power(windowed, out, edge, inner) {
-      // realTransform fills bins 0…N/2 (interleaved re, im), all that a one-sided spectrum needs.
-      fft.realTransform(spectrum, windowed);
-      out[0] = (spectrum[0] * spectrum[0] + spectrum[1] * spectrum[1]) * edge;
-      for (let k = 1; k < half; k++) {
-        const re = spectrum[2 * k];
-        const im = spectrum[2 * k + 1];
-        out[k] = (re * re + im * im) * inner;
+    power,
+    hannPower(signal, start, out, edge, inner) {
+      if (start >= 0 && start + size <= signal.length) {
+        for (let n = 0; n < size; n++) windowed[n] = window[n] * signal[start + n];
+      } else {
+        for (let n = 0; n < size; n++) {
+          const i = start + n;
+          windowed[n] = i >= 0 && i < signal.length ? window[n] * signal[i] : 0;
+        }
       }
-      out[half] = (spectrum[size] * spectrum[size] + spectrum[size + 1] * spectrum[size + 1]) * edge;
+      power(windowed, out, edge, inner);
     },
   };
 }
@@ -109,22 +127,13 @@ export function forEachPowerFrame(signal: Float32Array, onFrame: (power: Float32
 
   const fft = opts.fft ?? fftJsPower(fftSize);
   if (fft.size !== fftSize) throw new RangeError(`the FFT is for ${fft.size} points, the STFT needs ${fftSize}`);
-  const input = new Float64Array(fftSize);
   const power = new Float32Array(half + 1);
-  const length = signal.length;
+  const include = opts.include;
 
   for (let t = 0; t < frames; t++) {
     if (t % FRAMES_PER_CHECK === 0 && opts.signal?.aborted) throw new CancelledError('Spectrogram cancelled');
-    const start = t * hopSize - half;
-    if (start >= 0 && start + fftSize <= length) {
-      for (let n = 0; n < fftSize; n++) input[n] = window[n] * signal[start + n];
-    } else {
-      for (let n = 0; n < fftSize; n++) {
-        const i = start + n;
-        input[n] = i >= 0 && i < length ? window[n] * signal[i] : 0;
-      }
-    }
-    fft.power(input, power, edgeScale, innerScale);
+    if (include && !include(t)) continue;
+    fft.hannPower(signal, t * hopSize - half, power, edgeScale, innerScale);
     onFrame(power, t);
   }
 }

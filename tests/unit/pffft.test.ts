@@ -27,6 +27,22 @@ describe('PFFFT (WASM SIMD) as the STFT’s FFT', () => {
     }
   });
 
+  it('windows a frame in frequency (hannPower) as fft.js does in time, edges included', async () => {
+    const size = SPECTROGRAM.fftSize;
+    const pffft = await loadPffftPower(size);
+    const ref = fftJsPower(size);
+    const signal = noiseAndTones(3 * size, 5);
+    const a = new Float32Array(size / 2 + 1);
+    const b = new Float32Array(size / 2 + 1);
+    // Inside the signal, over its start, over its end.
+    for (const start of [size / 2 + 3, -size / 2, 2 * size + size / 2]) {
+      pffft.hannPower(signal, start, a, 0.5, 1);
+      ref.hannPower(signal, start, b, 0.5, 1);
+      const peak = Math.max(...b);
+      for (let k = 0; k <= size / 2; k++) expect(Math.abs(a[k] - b[k]), `bin ${k} from ${start}`).toBeLessThan(1e-5 * peak + 1e-4 * b[k]);
+    }
+  });
+
   it('frames the same STFT, and analyseTrack gives the same features with it', async () => {
     const pffft = await loadPffftPower(SPECTROGRAM.fftSize);
     const left = noiseAndTones(44100 * 4, 7);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { analyseTrack, SILENT_DB, TRACK_FEATURES_VERSION } from '../../src/dsp/track-features';
 import { measureLoudness } from '../../src/dsp/loudness';
-import { hzToMel, logMelSpectrogram, melFilterbank, melToHz } from '../../src/dsp/mel';
-import { powerSpectrogram } from '../../src/dsp/stft';
+import { applyMelFrame, hzToMel, logMelSpectrogram, melFilterbank, melRuns, melToHz } from '../../src/dsp/mel';
+import { fftJsPower, forEachPowerFrame, powerSpectrogram } from '../../src/dsp/stft';
 import { CancelledError } from '../../src/shared/errors';
 import { FEATURE_BANDS_HZ, SPECTROGRAM, type TrackFeatures } from '../../src/shared/features';
 
@@ -78,6 +78,28 @@ describe('STFT', () => {
   });
 });
 
+describe('STFT frame selection', () => {
+  it('transforms and passes on only the frames include() accepts, each as in the full STFT', () => {
+    const noise = whiteNoise(SPECTROGRAM.sampleRate * 2, 0.5, 4);
+    const all: Float32Array[] = [];
+    forEachPowerFrame(noise, (p) => all.push(p.slice()));
+    const seen: number[] = [];
+    let transforms = 0;
+    const fft = fftJsPower(SPECTROGRAM.fftSize);
+    const counting = { ...fft, hannPower: (...args: Parameters<typeof fft.hannPower>) => (transforms++, fft.hannPower(...args)) };
+    forEachPowerFrame(
+      noise,
+      (p, t) => {
+        seen.push(t);
+        expect(p).toEqual(all[t]);
+      },
+      { fft: counting, include: (t) => t % 3 === 1 },
+    );
+    expect(seen).toEqual(all.map((_, t) => t).filter((t) => t % 3 === 1));
+    expect(transforms).toBe(seen.length);
+  });
+});
+
 describe('mel filterbank (Slaney scale, Slaney area normalization)', () => {
   const bank = melFilterbank();
   const binHz = SPECTROGRAM.sampleRate / SPECTROGRAM.fftSize;
@@ -100,6 +122,30 @@ describe('mel filterbank (Slaney scale, Slaney area normalization)', () => {
     }
     expect(bank.firstBin[0] * binHz).toBeGreaterThanOrEqual(SPECTROGRAM.fMin);
     expect((bank.endBin[SPECTROGRAM.melBands - 1] - 1) * binHz).toBeLessThanOrEqual(SPECTROGRAM.fMax);
+  });
+
+  it('gives applyMelFrame’s bands from melRuns, folded into one loop over the bins', () => {
+    const power = Float32Array.from(whiteNoise(bank.bins, 1, 3), (x) => x * x);
+    const expected = new Float64Array(SPECTROGRAM.melBands);
+    applyMelFrame(bank, power, 0, expected);
+    const runs = melRuns(bank);
+    const mel = new Float64Array(SPECTROGRAM.melBands + 1);
+    let k = 0;
+    for (let r = 0; r < runs.end.length; r++) {
+      let lower = 0;
+      let upper = 0;
+      for (; k < runs.end[r]; k++) {
+        lower += runs.lower[k] * power[k];
+        upper += runs.upper[k] * power[k];
+      }
+      if (runs.band[r] >= 0) {
+        mel[runs.band[r]] += lower;
+        mel[runs.band[r] + 1] += upper;
+      }
+    }
+    expect(k).toBe(bank.bins);
+    expect(mel[SPECTROGRAM.melBands]).toBe(0);
+    for (let m = 0; m < SPECTROGRAM.melBands; m++) expect(Math.abs(mel[m] - expected[m]), `band ${m}`).toBeLessThan(1e-12 * expected[m]);
   });
 
   it('gives white noise the same power density in every band', () => {
