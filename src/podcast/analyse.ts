@@ -53,33 +53,18 @@ export async function decodeRange(decode: SliceDecoder, source: EpisodeSource, s
   };
 }
 
-/** A chunk decoded to 16 kHz mono, waiting for its analysis. */
-export interface DecodedChunk {
-  chunk: ChunkSpec;
-  x16: Float32Array;
-  warnings: string[];
-  decoder: DecoderName;
-  decodeS: number;
-}
-
-/** Decodes a chunk's range to 16 kHz mono (started ahead of its analysis by the worker, so decode and analysis overlap). */
-export async function decodeChunk(decode: SliceDecoder, source: EpisodeSource, chunk: ChunkSpec): Promise<DecodedChunk> {
+export async function analyseChunk(decode: SliceDecoder, source: EpisodeSource, chunk: ChunkSpec, model: VadModel, transforms: FeatureTransforms = {}): Promise<ChunkAnalysis> {
   const t0 = performance.now();
   const { channels, warnings, decoder } = await decodeRange(decode, source, chunk.startS, chunk.endS, ANALYSIS_RATE, 1);
-  return { chunk, x16: channels[0], warnings, decoder, decodeS: (performance.now() - t0) / 1000 };
-}
-
-/** Frame features and voice activity of a decoded chunk. */
-export async function analyseDecoded(decoded: DecodedChunk, model: VadModel, transforms: FeatureTransforms = {}): Promise<ChunkAnalysis> {
-  const { chunk, x16, warnings, decoder } = decoded;
   const t1 = performance.now();
+  const x16 = channels[0];
   const x8 = decimateByTwo(x16);
   const features = frameFeatures(x16, x8, transforms);
   const t2 = performance.now();
   const vad = await speechProbability(model, x8, features.levelDb);
   const t3 = performance.now();
   return {
-    seconds: { decode: decoded.decodeS, features: (t2 - t1) / 1000, vad: (t3 - t2) / 1000 },
+    seconds: { decode: (t1 - t0) / 1000, features: (t2 - t1) / 1000, vad: (t3 - t2) / 1000 },
     decoder,
     index: chunk.index,
     startS: chunk.startS,
@@ -89,8 +74,4 @@ export async function analyseDecoded(decoded: DecodedChunk, model: VadModel, tra
     vad: { scored: vad.scored, modelFrames: vad.modelFrames, activeFrames: vad.activeFrames },
     warnings,
   };
-}
-
-export async function analyseChunk(decode: SliceDecoder, source: EpisodeSource, chunk: ChunkSpec, model: VadModel, transforms: FeatureTransforms = {}): Promise<ChunkAnalysis> {
-  return analyseDecoded(await decodeChunk(decode, source, chunk), model, transforms);
 }

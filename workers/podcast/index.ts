@@ -9,7 +9,7 @@ import { measureLoudness } from '../../src/dsp/loudness';
 import { computePeaks } from '../../src/dsp/peaks';
 import { PEAKS_PER_SECOND } from '../../src/shared/session';
 import { DecodeError } from '../../src/shared/errors';
-import { analyseDecoded, decodeChunk, decodeRange, type DecodedChunk, type SliceDecoder } from '../../src/podcast/analyse';
+import { analyseChunk, decodeRange, type SliceDecoder } from '../../src/podcast/analyse';
 import { blobReader, describeEpisode } from '../../src/podcast/describe';
 import { assembleEpisode, type ChunkAnalysis } from '../../src/podcast/episode';
 import { segmentEpisode } from '../../src/podcast/segments';
@@ -199,23 +199,12 @@ const api: PodcastWorkerApi = {
   async analyse(req, onProgress, pageDecode) {
     const report = reporter(onProgress);
     report(0, 'loading the decoder and the voice-activity model');
-    const n = req.chunks.length;
-    const decodeAt = (k: number) => {
-      const decode = sliceDecoder(req.file, req.source, (f) => report((k + 0.7 * f) / n, 'decoding'), pageDecode);
-      const pending = named(req.fileName, () => decodeChunk(decode, req.source, req.chunks[k]));
-      // Awaited in order below; a failure of one decoded ahead surfaces there, not as an unhandled rejection.
-      pending.catch(() => {});
-      return pending;
-    };
-    // One chunk is decoded ahead: the first while the model loads, the next while this one is analysed. The page's
-    // decoder runs on its own threads, so the decode and the analysis overlap; a 5-minute chunk at 16 kHz is 19 MB.
-    let next: Promise<DecodedChunk> | null = n > 0 ? decodeAt(0) : null;
     const [model, transforms] = await Promise.all([vadSession(), featureTransforms()]);
     const out: ChunkAnalysis[] = [];
-    for (let k = 0; k < n; k++) {
-      const decoded = await next!;
-      next = k + 1 < n ? decodeAt(k + 1) : null;
-      const a = await named(req.fileName, () => analyseDecoded(decoded, model, transforms));
+    const n = req.chunks.length;
+    for (const [k, chunk] of req.chunks.entries()) {
+      const decode = sliceDecoder(req.file, req.source, (f) => report((k + 0.7 * f) / n, 'decoding'), pageDecode);
+      const a = await named(req.fileName, () => analyseChunk(decode, req.source, chunk, model, transforms));
       report((k + 1) / n, 'analysing');
       out.push(a);
     }
