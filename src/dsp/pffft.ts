@@ -10,17 +10,23 @@ const PFFFT_REAL = 0;
 const PFFFT_FORWARD = 0;
 const PFFFT_BACKWARD = 1;
 
-/**
- * Loads PFFFT for real transforms of `size` points (a multiple of 32). `wasmUrl` tells a browser where pffft.wasm
- * is served; Node finds it beside the package's script.
- */
-export async function loadPffftPower(size: number, wasmUrl?: string): Promise<PowerFft> {
+/** A PFFFT module with a real transform of `size` points and its aligned buffers (input/output as HEAPF32 indices). */
+async function realSetup(size: number, wasmUrl?: string) {
   const m = await createPffft(wasmUrl ? { locateFile: () => wasmUrl } : {});
   const setup = m._pffft_new_setup(size, PFFFT_REAL);
   if (!setup) throw new Error(`PFFFT has no real transform of ${size} points`);
   const input = m._pffft_aligned_malloc(size * 4) >> 2;
   const output = m._pffft_aligned_malloc(size * 4) >> 2;
   const work = m._pffft_aligned_malloc(size * 4);
+  return { m, setup, input, output, work };
+}
+
+/**
+ * Loads PFFFT for real transforms of `size` points (a multiple of 32). `wasmUrl` tells a browser where pffft.wasm
+ * is served; Node finds it beside the package's script.
+ */
+export async function loadPffftPower(size: number, wasmUrl?: string): Promise<PowerFft> {
+  const { m, setup, input, output, work } = await realSetup(size, wasmUrl);
   const half = size / 2;
   return {
     size,
@@ -86,12 +92,7 @@ export interface Autocorrelation {
 
 /** PFFFT's autocorrelation of `size`-point frames: a forward and a backward real transform (see loadPffftPower). */
 export async function loadPffftAutocorrelation(size: number, wasmUrl?: string): Promise<Autocorrelation> {
-  const m = await createPffft(wasmUrl ? { locateFile: () => wasmUrl } : {});
-  const setup = m._pffft_new_setup(size, PFFFT_REAL);
-  if (!setup) throw new Error(`PFFFT has no real transform of ${size} points`);
-  const input = m._pffft_aligned_malloc(size * 4) >> 2;
-  const output = m._pffft_aligned_malloc(size * 4) >> 2;
-  const work = m._pffft_aligned_malloc(size * 4);
+  const { m, setup, input, output, work } = await realSetup(size, wasmUrl);
   const half = size / 2;
   return {
     size,
