@@ -196,15 +196,29 @@ export interface PcmAudio {
   warnings: string[];
 }
 
-/** Splits interleaved f32le bytes into planar channels, each on its own buffer (so each can be transferred). */
-function deinterleave(bytes: Uint8Array, channelCount: number): Float32Array[] {
-  const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
-  const interleaved = new Float32Array(aligned.buffer, aligned.byteOffset, Math.floor(aligned.byteLength / 4));
-  const frames = Math.floor(interleaved.length / channelCount);
+/**
+ * Splits interleaved f32le (or s16le, read as k / 32768 the way a 16-bit file decodes) bytes into planar float
+ * channels, each on its own buffer (so each can be transferred).
+ */
+function deinterleave(bytes: Uint8Array, channelCount: number, format: 'f32' | 's16' = 'f32'): Float32Array[] {
+  const width = format === 's16' ? 2 : 4;
+  const aligned = bytes.byteOffset % width === 0 ? bytes : bytes.slice();
+  const length = Math.floor(aligned.byteLength / width);
+  const frames = Math.floor(length / channelCount);
   const channels = Array.from({ length: channelCount }, () => new Float32Array(frames));
-  for (let ch = 0; ch < channelCount; ch++) {
-    const out = channels[ch];
-    for (let i = 0, j = ch; i < frames; i++, j += channelCount) out[i] = interleaved[j];
+  // One loop per sample type, so each stays monomorphic on the import path.
+  if (format === 's16') {
+    const interleaved = new Int16Array(aligned.buffer, aligned.byteOffset, length);
+    for (let ch = 0; ch < channelCount; ch++) {
+      const out = channels[ch];
+      for (let i = 0, j = ch; i < frames; i++, j += channelCount) out[i] = interleaved[j] / 32768;
+    }
+  } else {
+    const interleaved = new Float32Array(aligned.buffer, aligned.byteOffset, length);
+    for (let ch = 0; ch < channelCount; ch++) {
+      const out = channels[ch];
+      for (let i = 0, j = ch; i < frames; i++, j += channelCount) out[i] = interleaved[j];
+    }
   }
   return channels;
 }
@@ -240,21 +254,9 @@ export async function decodeToPcm(
   }
   const warnings: string[] = [];
   if (log.some((line) => DAMAGE_PATTERN.test(line))) warnings.push('some audio frames were damaged and decoded as silence or skipped');
-  return { channels: s16 ? deinterleavePcm16(output, channelCount) : deinterleave(output, channelCount), source, warnings };
+  return { channels: deinterleave(output, channelCount, s16 ? 's16' : 'f32'), source, warnings };
 }
 
-/** Interleaved s16le bytes to planar floats (k / 32768, as a 16-bit file decodes). */
-function deinterleavePcm16(bytes: Uint8Array, channelCount: number): Float32Array[] {
-  const aligned = bytes.byteOffset % 2 === 0 ? bytes : bytes.slice();
-  const interleaved = new Int16Array(aligned.buffer, aligned.byteOffset, Math.floor(aligned.byteLength / 2));
-  const frames = Math.floor(interleaved.length / channelCount);
-  const channels = Array.from({ length: channelCount }, () => new Float32Array(frames));
-  for (let ch = 0; ch < channelCount; ch++) {
-    const out = channels[ch];
-    for (let i = 0, j = ch; i < frames; i++, j += channelCount) out[i] = interleaved[j] / 32768;
-  }
-  return channels;
-}
 
 export interface BlobDecodeRequest {
   /** The file, or a byte slice of it; mounted, never copied into ffmpeg's memory. */
