@@ -25,10 +25,12 @@
 // SPECTROGRAM.sampleRate, streamed frame by frame, and frames that the active statistics leave out are not transformed.
 import { CancelledError } from '../shared/errors';
 import { FEATURE_BANDS_HZ, SPECTROGRAM, type TrackFeatures } from '../shared/features';
-import { KWeightingFilter, loudnessFromMeanSquare, LOUDNESS_OFFSET_DB, StereoKWeightingFilter } from './k-weighting';
+import { kWeightingCoefficients, KWeightingFilter, loudnessFromMeanSquare, LOUDNESS_OFFSET_DB, StereoKWeightingFilter } from './k-weighting';
+import type { DspKernels } from './kernels';
 import { channelWeightsFor, loudnessPowersFromHops, meterHops, type MeterHops } from './loudness';
 import { melFilterbank, melRuns, MEL_FLOOR_DB, powerToDb } from './mel';
 import { resample } from './resample';
+import { pcm16ToFloat32 } from './pcm16';
 import { forEachPowerFrame, type PowerFft } from './stft';
 
 /** Bump when any feature's definition changes: cached features of older versions are recomputed. */
@@ -59,10 +61,27 @@ export interface AnalyseTrackOptions {
   onProgress?: (fraction: number) => void;
   /** The STFT's FFT (SPECTROGRAM.fftSize points): fft.js when absent; the analysis worker loads PFFFT. */
   fft?: PowerFft;
+  /**
+   * The WebAssembly SIMD kernels (src/dsp/kernels.ts) for the pass over the samples and the half-band, for mono and
+   * stereo tracks: the same sums in the same double precision for loudness, float32 for the downmix and half-band.
+   */
+  kernels?: DspKernels;
+}
+
+/**
+ * The features of one track stored as 16-bit PCM (x / 32768), as the studio keeps most tracks: with the kernels, the
+ * integers are widened in their memory, so no float copy of the track is made outside it.
+ */
+export function analyseTrackPcm16(channels: Int16Array[], sampleRate: number, opts: AnalyseTrackOptions = {}): TrackFeatures {
+  if (opts.kernels && channels.length >= 1 && channels.length <= 2) return analyseTrack(channels, sampleRate, opts);
+  return analyseTrack(channels.map(pcm16ToFloat32), sampleRate, opts);
 }
 
 /** The features of one track (planar channels, 1 or 2 expected; more are downmixed, the first two give the stereo image). */
-export function analyseTrack(channels: Float32Array[], sampleRate: number, opts: AnalyseTrackOptions = {}): TrackFeatures {
+export function analyseTrack(channels: Float32Array[], sampleRate: number, opts?: AnalyseTrackOptions): TrackFeatures;
+/** 16-bit channels only with the kernels, and 1 or 2 of them (see analyseTrackPcm16). */
+export function analyseTrack(channels: Float32Array[] | Int16Array[], sampleRate: number, opts?: AnalyseTrackOptions): TrackFeatures;
+export function analyseTrack(channels: Float32Array[] | Int16Array[], sampleRate: number, opts: AnalyseTrackOptions = {}): TrackFeatures {
   if (channels.length === 0) throw new RangeError('A track needs at least one channel');
   const frames = channels[0].length;
   if (channels.some((ch) => ch.length !== frames)) throw new RangeError('All channels must have the same length');
@@ -75,7 +94,13 @@ export function analyseTrack(channels: Float32Array[], sampleRate: number, opts:
   // measureLoudness's series without its true peak (oversampling would cost ~20× the K-weighting), from a pass over
   // the samples that also gathers the level and image sums and the downmix.
   const hops = meterHops(frames, sampleRate);
-  const scan = scanChannels(channels, sampleRate, hops, checkAbort);
+  const { sampleRate: analysisRate } = SPECTROGRAM;
+  const pcm16 = channels[0] instanceof Int16Array;
+  if (pcm16 && !(opts.kernels && channels.length <= 2)) throw new RangeError('16-bit channels need the kernels and at most two channels; see analyseTrackPcm16');
+  const scan =
+    opts.kernels && channels.length <= 2
+      ? scanWithKernels(channels, sampleRate, analysisRate, hops, checkAbort, opts.kernels)
+      : scanChannels(channels as Float32Array[], sampleRate, analysisRate, hops, checkAbort);
   const loudness = loudnessPowersFromHops(scan.hopEnergy, hops);
   onProgress?.(0.3);
   const blocks = hops.count;
@@ -105,7 +130,7 @@ export function analyseTrack(channels: Float32Array[], sampleRate: number, opts:
   const level = levelAndImage(scan, hops, channels.length, counts);
   onProgress?.(0.4);
 
-  const spectral = spectralFeatures(scan.mono, sampleRate, blocks, counts, signal, opts.fft);
+  const spectral = spectralFeatures(scan.analysed(), blocks, counts, signal, opts.fft);
   onProgress?.(1);
 
   return {
@@ -154,22 +179,18 @@ interface ChannelScan {
   /** Largest |sample| after the last whole block (under 100 ms, outside every block). */
   tailPeak: number;
   /**
-   * Mean of the channels: the spectral features describe what the track sounds like summed to mono. In double
-   * precision: Node's V8 runs the unrolled half-band on a Float64Array about twice as fast as on a Float32Array
-   * (Chromium's, at about the same speed).
+   * The mean of the channels at SPECTROGRAM.sampleRate: the spectral features describe what the track sounds like
+   * summed to mono. Computed on demand, after the level statistics.
    */
-  mono: Float64Array;
+  analysed: () => Float32Array;
 }
 
 /**
  * One pass over the channels, block by block: the K-weighting, then peaks, sums of squares and the downmix while the
  * block is still in cache. Mono and stereo, nearly every track, each have their own loop.
  */
-function scanChannels(channels: Float32Array[], sampleRate: number, hops: MeterHops, checkAbort: () => void): ChannelScan {
-  const blocks = hops.count;
-  const frames = channels[0].length;
-  const stereo = channels.length >= 2;
-  const scan: ChannelScan = {
+function emptyScan(blocks: number, stereo: boolean, analysed: () => Float32Array): ChannelScan {
+  return {
     hopEnergy: new Float64Array(blocks),
     blockPeak: new Float64Array(blocks),
     blockSquares: new Float64Array(blocks),
@@ -177,25 +198,126 @@ function scanChannels(channels: Float32Array[], sampleRate: number, hops: MeterH
     blockRR: new Float64Array(stereo ? blocks : 0),
     blockLR: new Float64Array(stereo ? blocks : 0),
     tailPeak: 0,
-    mono: new Float64Array(frames),
+    analysed,
   };
-  const scanBlock = channels.length === 1 ? monoScanner(channels[0], sampleRate, scan) : channels.length === 2 ? stereoScanner(channels[0], channels[1], sampleRate, scan) : multiChannelScanner(channels, sampleRate, scan);
+}
+
+/** Largest |sample| of the channels from `tail` on. */
+function peakFrom(channels: Float32Array[], tail: number): number {
+  let peak = 0;
+  for (const ch of channels) for (let i = tail; i < ch.length; i++) peak = Math.max(peak, Math.abs(ch[i]));
+  return peak;
+}
+
+/**
+ * The TypeScript scan. The downmix is in double precision: Node's V8 runs the unrolled half-band on a Float64Array
+ * about twice as fast as on a Float32Array (Chromium's, at about the same speed).
+ */
+function scanChannels(channels: Float32Array[], sampleRate: number, analysisRate: number, hops: MeterHops, checkAbort: () => void): ChannelScan {
+  const blocks = hops.count;
+  const frames = channels[0].length;
+  const mono = new Float64Array(frames);
+  const scan = emptyScan(blocks, channels.length >= 2, () => toAnalysisRate(mono, sampleRate, analysisRate));
+  const scanBlock =
+    channels.length === 1 ? monoScanner(channels[0], sampleRate, scan, mono) : channels.length === 2 ? stereoScanner(channels[0], channels[1], sampleRate, scan, mono) : multiChannelScanner(channels, sampleRate, scan, mono);
   for (let k = 0; k < blocks; k++) {
     if (k % HOPS_PER_CHECK === 0) checkAbort();
     scanBlock(k, hops.start(k), hops.start(k + 1));
   }
   // Samples after the last whole block still count for the peak and the spectrum.
   const tail = hops.start(blocks);
-  for (const ch of channels) for (let i = tail; i < frames; i++) scan.tailPeak = Math.max(scan.tailPeak, Math.abs(ch[i]));
-  downmix(channels, scan.mono, tail, frames);
+  scan.tailPeak = peakFrom(channels, tail);
+  downmix(channels, mono, tail, frames);
+  return scan;
+}
+
+/**
+ * scanChannels for one or two channels in the WebAssembly kernels: the K-weighting's recursion and the level sums in
+ * the same double precision, the downmix in float32, and at 2× the analysis rate its half-band in float32 SIMD (other
+ * rates go through resample()). The kernels' memory holds the channels, then reuses their space for the half-band.
+ */
+function scanWithKernels(channels: Float32Array[] | Int16Array[], sampleRate: number, analysisRate: number, hops: MeterHops, checkAbort: () => void, kernels: DspKernels): ChannelScan {
+  const k = kernels.exports;
+  const blocks = hops.count;
+  const frames = channels[0].length;
+  const stereo = channels.length === 2;
+  const taps = halfBandKernel();
+  const bytes = frames * 4;
+  const evenLength = Math.ceil(frames / 2);
+  // Stereo: the channels, then the downmix; once the channels are scanned, the downmix's even and odd samples go where
+  // the left one was and the half-band's output where the right one was. Mono: the channel is its own downmix, and
+  // the halves and the output come after it.
+  const [state, out, tapsAt, left, second, third] = kernels.layout([64, 64, taps.length * 4, bytes, bytes, stereo ? bytes : evenLength * 4]);
+  const right = stereo ? second : -1;
+  const mono = stereo ? third : left;
+  const halvesAt = stereo ? left : second;
+  const resultAt = stereo ? second : third;
+  const placed = [left, right];
+  for (const [c, channel] of channels.entries()) {
+    if (channel instanceof Float32Array) {
+      kernels.f32(placed[c], frames).set(channel);
+    } else {
+      // The integers wait in the space of the downmix (or, for mono, of the halves), which is not written yet.
+      const staged = (stereo ? mono : halvesAt) + c * frames * 2;
+      new Int16Array(k.memory.buffer, staged, frames).set(channel);
+      k.widenPcm16(staged, placed[c], frames);
+    }
+  }
+  // The channels as they are in the kernels' memory (it does not grow from here on).
+  const resident = placed.slice(0, channels.length).map((at) => kernels.f32(at, frames));
+  kernels.f64(state, 8).fill(0);
+  const c = kWeightingCoefficients(sampleRate);
+  k.setKWeighting(c.preFilter.b0, c.preFilter.b1, c.preFilter.b2, c.preFilter.a1, c.preFilter.a2, c.rlbHighPass.a1, c.rlbHighPass.a2);
+
+  const analysed = (): Float32Array => {
+    const monoView = kernels.f32(mono, frames);
+    if (sampleRate !== 2 * analysisRate) return resample([monoView], sampleRate, analysisRate)[0];
+    // Odd samples right after the even ones (unaligned loads are fine), so both fit in one channel's space.
+    const oddAt = halvesAt + evenLength * 4;
+    k.deinterleave(mono, frames, halvesAt, oddAt);
+    const result = kernels.f32(resultAt, evenLength);
+    kernels.f32(tapsAt, taps.length).set(taps);
+    const reach = 2 * taps.length - 1;
+    const first = Math.min(evenLength, Math.ceil(reach / 2));
+    const end = Math.max(first, Math.min(evenLength, Math.floor((frames - 1 - reach) / 2) + 1));
+    for (let n = 0; n < first; n++) result[n] = halfBandAt(monoView, 2 * n, taps);
+    let n = k.halfBand(halvesAt, oddAt, resultAt, first, end, tapsAt, taps.length);
+    for (; n < evenLength; n++) result[n] = halfBandAt(monoView, 2 * n, taps);
+    return result;
+  };
+
+  const scan = emptyScan(blocks, stereo, analysed);
+  for (let b = 0; b < blocks; b++) {
+    if (b % HOPS_PER_CHECK === 0) checkAbort();
+    const from = hops.start(b);
+    const to = hops.start(b + 1);
+    if (stereo) k.scanStereoBlock(left, right, mono, from, to, state, out);
+    else k.scanMonoBlock(left, from, to, state, out);
+    const sums = kernels.f64(out, 5);
+    scan.hopEnergy[b] = sums[0];
+    scan.blockPeak[b] = sums[4];
+    if (stereo) {
+      scan.blockLL[b] = sums[1];
+      scan.blockRR[b] = sums[2];
+      scan.blockLR[b] = sums[3];
+      scan.blockSquares[b] = sums[1] + sums[2];
+    } else {
+      scan.blockSquares[b] = sums[1];
+    }
+  }
+  const tail = hops.start(blocks);
+  scan.tailPeak = peakFrom(resident, tail);
+  if (stereo) {
+    const monoView = kernels.f32(mono, frames);
+    for (let i = tail; i < frames; i++) monoView[i] = 0.5 * (resident[0][i] + resident[1][i]);
+  }
   return scan;
 }
 
 type BlockScanner = (k: number, from: number, to: number) => void;
 
-function monoScanner(channel: Float32Array, sampleRate: number, scan: ChannelScan): BlockScanner {
+function monoScanner(channel: Float32Array, sampleRate: number, scan: ChannelScan, mono: Float64Array): BlockScanner {
   const filter = new KWeightingFilter(sampleRate);
-  const mono = scan.mono;
   return (k, from, to) => {
     scan.hopEnergy[k] = filter.sumOfSquares(channel, from, to - from);
     let squares = 0;
@@ -213,9 +335,8 @@ function monoScanner(channel: Float32Array, sampleRate: number, scan: ChannelSca
   };
 }
 
-function stereoScanner(left: Float32Array, right: Float32Array, sampleRate: number, scan: ChannelScan): BlockScanner {
+function stereoScanner(left: Float32Array, right: Float32Array, sampleRate: number, scan: ChannelScan, mono: Float64Array): BlockScanner {
   const filter = new StereoKWeightingFilter(sampleRate);
-  const mono = scan.mono;
   return (k, from, to) => {
     scan.hopEnergy[k] = filter.sumOfSquares(left, right, from, to - from);
     let ll = 0;
@@ -244,7 +365,7 @@ function stereoScanner(left: Float32Array, right: Float32Array, sampleRate: numb
 }
 
 /** Three or more channels: BS.1770 channel weights for the loudness, the first two for the image. */
-function multiChannelScanner(channels: Float32Array[], sampleRate: number, scan: ChannelScan): BlockScanner {
+function multiChannelScanner(channels: Float32Array[], sampleRate: number, scan: ChannelScan, mono: Float64Array): BlockScanner {
   const filters = channels.map(() => new KWeightingFilter(sampleRate));
   const weights = channelWeightsFor(channels.length);
   const [left, right] = channels;
@@ -274,7 +395,7 @@ function multiChannelScanner(channels: Float32Array[], sampleRate: number, scan:
     scan.blockLL[k] = ll;
     scan.blockRR[k] = rr;
     scan.blockLR[k] = lr;
-    downmix(channels, scan.mono, from, to);
+    downmix(channels, mono, from, to);
   };
 }
 
@@ -350,15 +471,13 @@ interface SpectralFeatures {
 }
 
 function spectralFeatures(
-  mono: Float64Array,
-  sampleRate: number,
+  analysed: Float32Array,
   blocks: number,
   counts: (k: number) => boolean,
   signal: { readonly aborted: boolean } | undefined,
   fft: PowerFft | undefined,
 ): SpectralFeatures {
   const { fftSize, hopSize, sampleRate: analysisRate, melBands } = SPECTROGRAM;
-  const analysed = toAnalysisRate(mono, sampleRate, analysisRate);
   if (signal?.aborted) throw new CancelledError('Track analysis cancelled');
 
   const bins = fftSize / 2 + 1;
@@ -515,7 +634,7 @@ function decimateByTwo(input: Float64Array): Float32Array {
 }
 
 /** One half-band output centred on input[centre], reading zeros beyond the input's ends. */
-function halfBandAt(input: Float64Array, centre: number, taps: Float64Array): number {
+function halfBandAt(input: Float32Array | Float64Array, centre: number, taps: Float64Array): number {
   const last = input.length - 1;
   let acc = 0.5 * input[centre];
   for (let j = 0; j < taps.length; j++) {

@@ -84,18 +84,30 @@ export function removeTrack(sessionId: string, trackId: string): Promise<Session
   );
 }
 
-/** The track's channels as Float32Arrays: views over the stored buffers, or converted from 16-bit ones. */
-export async function loadTrackAudio(sessionId: string, trackId: string): Promise<TrackAudio | undefined> {
+/** A track's channels as stored: 16-bit integers (x / 32768) for exactly-16-bit audio, floats otherwise. */
+export interface StoredChannels {
+  sampleRate: number;
+  channels: { encoding: 'i16'; data: Int16Array<ArrayBuffer>[] } | { encoding: 'f32'; data: Float32Array<ArrayBuffer>[] };
+}
+
+/** The track's channels as stored, without a float copy of 16-bit ones. */
+export async function loadStoredChannels(sessionId: string, trackId: string): Promise<StoredChannels | undefined> {
   const stored = await (await openDb()).get('trackAudio', [sessionId, trackId]);
   if (!stored) return undefined;
   const buffers = await Promise.all(stored.channels.map((c) => (c instanceof ArrayBuffer ? c : c.arrayBuffer())));
   return {
-    sessionId: stored.sessionId,
-    trackId: stored.trackId,
     sampleRate: stored.sampleRate,
     // Records written before 'encoding' existed are float32.
-    channels: buffers.map((buffer) => (stored.encoding === 'i16' ? pcm16ToFloat32(new Int16Array(buffer)) : new Float32Array(buffer))),
+    channels: stored.encoding === 'i16' ? { encoding: 'i16', data: buffers.map((b) => new Int16Array(b)) } : { encoding: 'f32', data: buffers.map((b) => new Float32Array(b)) },
   };
+}
+
+/** The track's channels as Float32Arrays: views over the stored buffers, or converted from 16-bit ones. */
+export async function loadTrackAudio(sessionId: string, trackId: string): Promise<TrackAudio | undefined> {
+  const stored = await loadStoredChannels(sessionId, trackId);
+  if (!stored) return undefined;
+  const { channels } = stored;
+  return { sessionId, trackId, sampleRate: stored.sampleRate, channels: channels.encoding === 'i16' ? channels.data.map(pcm16ToFloat32) : channels.data };
 }
 
 export async function getCurrentSessionId(): Promise<string | undefined> {

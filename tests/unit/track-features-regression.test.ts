@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { loadDspKernels, type DspKernels } from '../../src/dsp/kernels';
 import { loadPffftPower } from '../../src/dsp/pffft';
-import { analyseTrack } from '../../src/dsp/track-features';
+import { analyseTrack, analyseTrackPcm16 } from '../../src/dsp/track-features';
+import { pcm16ToFloat32 } from '../../src/dsp/pcm16';
 import { SPECTROGRAM, type TrackFeatures } from '../../src/shared/features';
 import { referenceAnalyseTrack, referenceFftJsPower } from './track-features-v2-reference';
 
@@ -128,6 +131,12 @@ function expectSameFeatures(actual: TrackFeatures, expected: TrackFeatures, labe
   expected.melMeanDb.forEach((e, i) => close(actual.melMeanDb[i], e, DB, `melMeanDb[${i}]`));
 }
 
+let kernelsPromise: Promise<DspKernels> | null = null;
+function sharedKernels(): Promise<DspKernels> {
+  kernelsPromise ??= loadDspKernels(readFileSync(new URL('../../src/dsp/kernels.wasm', import.meta.url)));
+  return kernelsPromise;
+}
+
 describe('analyseTrack keeps the features mixnet was trained on (frozen version-2 reference)', () => {
   for (const c of CASES) {
     it(c.name, async () => {
@@ -140,6 +149,11 @@ describe('analyseTrack keeps the features mixnet was trained on (frozen version-
       const fast = analyseTrack(channels, c.rate, { fft: pffft });
       expectSameFeatures(fast, referenceOnPffft, 'PFFFT');
       expectSameFeatures(fast, trained, 'PFFFT against fft.js');
+      // The WebAssembly kernels (one instance for every case, as a worker keeps it): same features again.
+      const kernels = await sharedKernels();
+      const wasm = analyseTrack(channels, c.rate, { fft: pffft, kernels });
+      expectSameFeatures(wasm, referenceOnPffft, 'kernels');
+      expectSameFeatures(wasm, trained, 'kernels against fft.js');
     });
   }
 
@@ -147,6 +161,25 @@ describe('analyseTrack keeps the features mixnet was trained on (frozen version-
     const channels = stereoPair(44100 * 3, 44100, 101);
     const copy = channels.map((ch) => ch.slice());
     analyseTrack(channels, 44100);
+    channels.forEach((ch, i) => expect(ch.every((x, n) => Object.is(x, copy[i][n]))).toBe(true));
+  });
+
+  it('reads 16-bit tracks in the kernels as their float equivalents (stereo and mono)', async () => {
+    const kernels = await sharedKernels();
+    const pffft = await loadPffftPower(SPECTROGRAM.fftSize);
+    const toPcm16 = (ch: Float32Array) => Int16Array.from(ch, (x) => Math.max(-32768, Math.min(32767, Math.round(x * 32767))));
+    for (const channels of [stereoPair(44100 * 5 + 7, 44100, 111).map(toPcm16), [toPcm16(stemLike(44100 * 4 + 3, 44100, 113, 550))]]) {
+      const expected = referenceAnalyseTrack(channels.map(pcm16ToFloat32), 44100, { fft: pffft });
+      expectSameFeatures(analyseTrackPcm16(channels, 44100, { fft: pffft, kernels }), expected, `${channels.length}-channel 16-bit, kernels`);
+      expectSameFeatures(analyseTrackPcm16(channels, 44100, { fft: pffft }), expected, `${channels.length}-channel 16-bit, TypeScript`);
+    }
+    expect(() => analyseTrack([new Int16Array(100)], 44100)).toThrow(RangeError);
+  });
+
+  it('leaves its input untouched with the kernels, too', async () => {
+    const channels = stereoPair(44100 * 3, 44100, 103);
+    const copy = channels.map((ch) => ch.slice());
+    analyseTrack(channels, 44100, { kernels: await sharedKernels() });
     channels.forEach((ch, i) => expect(ch.every((x, n) => Object.is(x, copy[i][n]))).toBe(true));
   });
 });

@@ -1,12 +1,13 @@
 // Per-track auto-mix analysis, off the main thread: audio comes from IndexedDB, features go back.
 import * as Comlink from 'comlink';
-import { analyseTrack } from '../../src/dsp/track-features';
-import { loadTrackAudio } from '../../src/storage/sessions';
+import { analyseTrack, analyseTrackPcm16 } from '../../src/dsp/track-features';
+import { loadStoredChannels, type StoredChannels } from '../../src/storage/sessions';
 import type { TrackFeatures } from '../../src/shared/features';
 import type { AnalysisWorkerApi } from '../../src/shared/workers';
 import { loadPffftPower } from '../../src/dsp/pffft';
 import { SPECTROGRAM } from '../../src/shared/features';
 import type { PowerFft } from '../../src/dsp/stft';
+import { loadDspKernels, type DspKernels } from '../../src/dsp/kernels';
 
 // PFFFT (WASM SIMD) for the STFT, ~8× faster than fft.js; fft.js if it cannot load (the features are the same).
 let fftPromise: Promise<PowerFft | undefined> | null = null;
@@ -18,20 +19,42 @@ function stftFft(): Promise<PowerFft | undefined> {
   return fftPromise;
 }
 
+// The WebAssembly SIMD kernels for the pass over the samples and the half-band; the TypeScript twins if they cannot load.
+let kernelsPromise: Promise<DspKernels | undefined> | null = null;
+function dspKernels(): Promise<DspKernels | undefined> {
+  kernelsPromise ??= fetch(new URL('../../src/dsp/kernels.wasm', import.meta.url))
+    .then((r) => (r.ok ? r.arrayBuffer() : Promise.reject(new Error(`HTTP ${r.status}`))))
+    .then((bytes) => loadDspKernels(bytes))
+    .catch((e: unknown) => {
+      console.warn('The DSP kernels did not load; the analysis runs in TypeScript:', e);
+      return undefined;
+    });
+  return kernelsPromise;
+}
+
+async function storedChannels(sessionId: string, trackId: string): Promise<StoredChannels> {
+  const audio = await loadStoredChannels(sessionId, trackId);
+  if (!audio) throw new Error(`Track ${trackId} has no stored audio; re-import it.`);
+  return audio;
+}
+
 const api: AnalysisWorkerApi = {
   async analyseTracks(req, onProgress) {
     const features: Record<string, TrackFeatures> = {};
     const count = req.trackIds.length;
-    const fft = await stftFft();
+    const [fft, kernels] = await Promise.all([stftFft(), dspKernels()]);
+    // The next track is read from IndexedDB while this one is analysed: the read is the browser's work, not this thread's.
+    let next = count ? storedChannels(req.sessionId, req.trackIds[0]) : null;
     for (const [i, trackId] of req.trackIds.entries()) {
       onProgress({ fraction: i / count, stage: 'loading audio' });
-      const audio = await loadTrackAudio(req.sessionId, trackId);
-      if (!audio) throw new Error(`Track ${trackId} has no stored audio; re-import it.`);
+      const audio = await next!;
+      next = i + 1 < count ? storedChannels(req.sessionId, req.trackIds[i + 1]) : null;
+      // A failed read ahead is reported when its turn comes, not as an unhandled rejection now.
+      next?.catch(() => undefined);
       // Progress is per track: the bridge cancels by terminating this worker, so no signal is needed here.
-      features[trackId] = analyseTrack(audio.channels, audio.sampleRate, {
-        fft,
-        onProgress: (f) => void onProgress({ fraction: (i + f) / count, stage: 'analysing tracks' }),
-      });
+      const opts = { fft, kernels, onProgress: (f: number) => void onProgress({ fraction: (i + f) / count, stage: 'analysing tracks' }) };
+      const { channels, sampleRate } = audio;
+      features[trackId] = channels.encoding === 'i16' ? analyseTrackPcm16(channels.data, sampleRate, opts) : analyseTrack(channels.data, sampleRate, opts);
     }
     onProgress({ fraction: 1, stage: 'analysing tracks' });
     return features;

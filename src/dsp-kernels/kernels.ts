@@ -1,0 +1,196 @@
+// WebAssembly SIMD kernels for the hot loops of the track analysis (AssemblyScript, compiled by
+// scripts/build-kernels.mjs into src/dsp/kernels.wasm). Hand-written because no package offers these
+// fused loops; src/dsp/kernels.ts loads them and src/dsp keeps plain-TypeScript twins for Node and
+// browsers without WebAssembly SIMD.
+//
+// Memory is laid out by the caller: every pointer is a byte offset into this module's memory.
+
+/** First byte the caller may use (after this module's static data). */
+export function heapBase(): usize {
+  return (__heap_base + 15) & ~15;
+}
+
+/** Grows the memory to at least `bytes`; false if the engine refused. */
+export function reserve(bytes: usize): bool {
+  const have = <usize>memory.size() << 16;
+  if (bytes <= have) return true;
+  const pages = <i32>((bytes - have + 0xffff) >> 16);
+  return memory.grow(pages) >= 0;
+}
+
+/** 16-bit PCM to float (x / 32768), n samples. */
+export function widenPcm16(src: usize, dst: usize, n: i32): void {
+  const scale = f32x4.splat(1.0 / 32768.0);
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const v = v128.load(src + (<usize>i << 1));
+    const lo = f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(v));
+    const hi = f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(v));
+    v128.store(dst + (<usize>i << 2), f32x4.mul(lo, scale));
+    v128.store(dst + (<usize>i << 2) + 16, f32x4.mul(hi, scale));
+  }
+  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), <f32>load<i16>(src + (<usize>i << 1)) / 32768.0);
+}
+
+// K-weighting coefficients (set once per sample rate): pre-filter b0 b1 b2 a1 a2, RLB high-pass a1 a2
+// (its numerator is 1, −2, 1).
+let pb0: f64 = 0, pb1: f64 = 0, pb2: f64 = 0, pa1: f64 = 0, pa2: f64 = 0, ha1: f64 = 0, ha2: f64 = 0;
+
+export function setKWeighting(b0: f64, b1: f64, b2: f64, a1: f64, a2: f64, hA1: f64, hA2: f64): void {
+  pb0 = b0; pb1 = b1; pb2 = b2; pa1 = a1; pa2 = a2; ha1 = hA1; ha2 = hA2;
+}
+
+@inline function flush(z: f64): f64 {
+  return abs(z) < 1e-30 ? 0 : z;
+}
+
+/**
+ * One 100 ms block of a stereo track, samples [from, to) of the float channels at l and r:
+ * - the K-weighted energy of both channels (state: 8 f64 at `state`, stage 1 then 2, left then right),
+ *   the same double-precision recursion as StereoKWeightingFilter, both channels in one f64x2;
+ * - Σ L², Σ R², Σ L·R (f64), the peak |sample|;
+ * - the downmix 0.5·(L + R) into the f32 array at mono.
+ * Writes energy, ll, rr, lr, peak as 5 f64 at out.
+ */
+export function scanStereoBlock(l: usize, r: usize, mono: usize, from: i32, to: i32, state: usize, out: usize): void {
+  const b0 = f64x2.splat(pb0), b1 = f64x2.splat(pb1), b2 = f64x2.splat(pb2), a1 = f64x2.splat(pa1), a2 = f64x2.splat(pa2);
+  const h1 = f64x2.splat(ha1), h2 = f64x2.splat(ha2), two = f64x2.splat(2.0);
+  let z1 = v128.load(state), z2 = v128.load(state, 16), w1 = v128.load(state, 32), w2 = v128.load(state, 48);
+  let energy = f64x2.splat(0);
+  for (let i = from; i < to; i++) {
+    const p = <usize>i << 2;
+    const x = f64x2.replace_lane(f64x2.splat(<f64>load<f32>(l + p)), 1, <f64>load<f32>(r + p));
+    const y1 = f64x2.add(f64x2.mul(b0, x), z1);
+    z1 = f64x2.sub(f64x2.add(f64x2.mul(b1, x), z2), f64x2.mul(a1, y1));
+    z2 = f64x2.sub(f64x2.mul(b2, x), f64x2.mul(a2, y1));
+    const y2 = f64x2.add(y1, w1);
+    w1 = f64x2.sub(f64x2.sub(w2, f64x2.mul(two, y1)), f64x2.mul(h1, y2));
+    w2 = f64x2.sub(y1, f64x2.mul(h2, y2));
+    energy = f64x2.add(energy, f64x2.mul(y2, y2));
+  }
+  v128.store(state, f64x2.replace_lane(f64x2.splat(flush(f64x2.extract_lane(z1, 0))), 1, flush(f64x2.extract_lane(z1, 1))));
+  v128.store(state, f64x2.replace_lane(f64x2.splat(flush(f64x2.extract_lane(z2, 0))), 1, flush(f64x2.extract_lane(z2, 1))), 16);
+  v128.store(state, f64x2.replace_lane(f64x2.splat(flush(f64x2.extract_lane(w1, 0))), 1, flush(f64x2.extract_lane(w1, 1))), 32);
+  v128.store(state, f64x2.replace_lane(f64x2.splat(flush(f64x2.extract_lane(w2, 0))), 1, flush(f64x2.extract_lane(w2, 1))), 48);
+
+  // Level, image and downmix, four samples at a time; products summed in double precision.
+  const half = f32x4.splat(0.5);
+  let ll = f64x2.splat(0), rr = f64x2.splat(0), lr = f64x2.splat(0);
+  let high = f32x4.splat(0), low = f32x4.splat(0);
+  let i = from;
+  for (; i + 4 <= to; i += 4) {
+    const p = <usize>i << 2;
+    const vl = v128.load(l + p);
+    const vr = v128.load(r + p);
+    const pll = f32x4.mul(vl, vl);
+    const prr = f32x4.mul(vr, vr);
+    const plr = f32x4.mul(vl, vr);
+    ll = f64x2.add(ll, f64x2.add(f64x2.promote_low_f32x4(pll), f64x2.promote_low_f32x4(i64x2.shuffle(pll, pll, 1, 0))));
+    rr = f64x2.add(rr, f64x2.add(f64x2.promote_low_f32x4(prr), f64x2.promote_low_f32x4(i64x2.shuffle(prr, prr, 1, 0))));
+    lr = f64x2.add(lr, f64x2.add(f64x2.promote_low_f32x4(plr), f64x2.promote_low_f32x4(i64x2.shuffle(plr, plr, 1, 0))));
+    high = f32x4.max(high, f32x4.max(vl, vr));
+    low = f32x4.min(low, f32x4.min(vl, vr));
+    v128.store(mono + p, f32x4.mul(half, f32x4.add(vl, vr)));
+  }
+  let sll = f64x2.extract_lane(ll, 0) + f64x2.extract_lane(ll, 1);
+  let srr = f64x2.extract_lane(rr, 0) + f64x2.extract_lane(rr, 1);
+  let slr = f64x2.extract_lane(lr, 0) + f64x2.extract_lane(lr, 1);
+  let hi = max(max(f32x4.extract_lane(high, 0), f32x4.extract_lane(high, 1)), max(f32x4.extract_lane(high, 2), f32x4.extract_lane(high, 3)));
+  let lo = min(min(f32x4.extract_lane(low, 0), f32x4.extract_lane(low, 1)), min(f32x4.extract_lane(low, 2), f32x4.extract_lane(low, 3)));
+  for (; i < to; i++) {
+    const p = <usize>i << 2;
+    const a = load<f32>(l + p);
+    const b = load<f32>(r + p);
+    sll += <f64>a * a;
+    srr += <f64>b * b;
+    slr += <f64>a * b;
+    hi = max(hi, max(a, b));
+    lo = min(lo, min(a, b));
+    store<f32>(mono + p, 0.5 * (a + b));
+  }
+  store<f64>(out, f64x2.extract_lane(energy, 0) + f64x2.extract_lane(energy, 1));
+  store<f64>(out, sll, 8);
+  store<f64>(out, srr, 16);
+  store<f64>(out, slr, 24);
+  store<f64>(out, max(<f64>hi, -<f64>lo), 32);
+}
+
+/** scanStereoBlock for one channel: K-weighted energy (state: 4 f64), Σ x², peak; the channel is its own downmix. */
+export function scanMonoBlock(x: usize, from: i32, to: i32, state: usize, out: usize): void {
+  let s1z1 = load<f64>(state), s1z2 = load<f64>(state, 8), s2z1 = load<f64>(state, 16), s2z2 = load<f64>(state, 24);
+  let energy: f64 = 0;
+  for (let i = from; i < to; i++) {
+    const v = <f64>load<f32>(x + (<usize>i << 2));
+    const y1 = pb0 * v + s1z1;
+    s1z1 = pb1 * v - pa1 * y1 + s1z2;
+    s1z2 = pb2 * v - pa2 * y1;
+    const y2 = y1 + s2z1;
+    s2z1 = -2.0 * y1 - ha1 * y2 + s2z2;
+    s2z2 = y1 - ha2 * y2;
+    energy += y2 * y2;
+  }
+  store<f64>(state, flush(s1z1));
+  store<f64>(state, flush(s1z2), 8);
+  store<f64>(state, flush(s2z1), 16);
+  store<f64>(state, flush(s2z2), 24);
+  let sq = f64x2.splat(0);
+  let high = f32x4.splat(0), low = f32x4.splat(0);
+  let i = from;
+  for (; i + 4 <= to; i += 4) {
+    const v = v128.load(x + (<usize>i << 2));
+    const p = f32x4.mul(v, v);
+    sq = f64x2.add(sq, f64x2.add(f64x2.promote_low_f32x4(p), f64x2.promote_low_f32x4(i64x2.shuffle(p, p, 1, 0))));
+    high = f32x4.max(high, v);
+    low = f32x4.min(low, v);
+  }
+  let s = f64x2.extract_lane(sq, 0) + f64x2.extract_lane(sq, 1);
+  let hi = max(max(f32x4.extract_lane(high, 0), f32x4.extract_lane(high, 1)), max(f32x4.extract_lane(high, 2), f32x4.extract_lane(high, 3)));
+  let lo = min(min(f32x4.extract_lane(low, 0), f32x4.extract_lane(low, 1)), min(f32x4.extract_lane(low, 2), f32x4.extract_lane(low, 3)));
+  for (; i < to; i++) {
+    const a = load<f32>(x + (<usize>i << 2));
+    s += <f64>a * a;
+    hi = max(hi, a);
+    lo = min(lo, a);
+  }
+  store<f64>(out, energy);
+  store<f64>(out, s, 8);
+  store<f64>(out, max(<f64>hi, -<f64>lo), 32);
+}
+
+/** Splits n f32 samples at src into even-indexed (⌈n/2⌉) and odd-indexed (⌊n/2⌋) ones. */
+export function deinterleave(src: usize, n: i32, even: usize, odd: usize): void {
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const a = v128.load(src + (<usize>i << 2));
+    const b = v128.load(src + (<usize>i << 2) + 16);
+    v128.store(even + (<usize>i << 1), i32x4.shuffle(a, b, 0, 2, 4, 6));
+    v128.store(odd + (<usize>i << 1), i32x4.shuffle(a, b, 1, 3, 5, 7));
+  }
+  for (; i < n; i++) {
+    const v = load<f32>(src + (<usize>i << 2));
+    if (i & 1) store<f32>(odd + (<usize>(i >> 1) << 2), v);
+    else store<f32>(even + (<usize>(i >> 1) << 2), v);
+  }
+}
+
+/**
+ * Half-band decimation by two, outputs [first, end) of a signal given as its even (x[2k]) and odd (x[2k+1]) samples:
+ * out[n] = ½·x[2n] + Σ_j taps[j]·(x[2n−2j−1] + x[2n+2j+1]) = ½·E[n] + Σ_j taps[j]·(O[n−j−1] + O[n+j]),
+ * with `count` f32 taps at taps. The caller keeps every read inside the arrays (n − count ≥ 0, n + count − 1 < |O|).
+ * Four outputs per step; returns the first output not written.
+ */
+export function halfBand(even: usize, odd: usize, out: usize, first: i32, end: i32, taps: usize, count: i32): i32 {
+  const centre = f32x4.splat(0.5);
+  let n = first;
+  for (; n + 4 <= end; n += 4) {
+    let acc = f32x4.mul(centre, v128.load(even + (<usize>n << 2)));
+    for (let j = 0; j < count; j++) {
+      const h = v128.load32_splat(taps + (<usize>j << 2));
+      const before = v128.load(odd + (<usize>(n - j - 1) << 2));
+      const after = v128.load(odd + (<usize>(n + j) << 2));
+      acc = f32x4.add(acc, f32x4.mul(h, f32x4.add(before, after)));
+    }
+    v128.store(out + (<usize>n << 2), acc);
+  }
+  return n;
+}

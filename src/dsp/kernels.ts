@@ -1,0 +1,62 @@
+// The WebAssembly SIMD kernels of src/dsp-kernels/kernels.ts (built into kernels.wasm beside this file by
+// scripts/build-kernels.mjs), loaded from their bytes. Their memory is a scratch area that the caller lays out;
+// this wrapper hands out 16-byte-aligned regions and grows the memory as needed.
+
+// src/dsp compiles without the DOM lib, which declares WebAssembly: the little used here, module-scoped.
+declare const WebAssembly: {
+  instantiate(bytes: ArrayBuffer | Uint8Array, imports: object): Promise<{ instance: { exports: unknown } }>;
+  validate(bytes: ArrayBuffer | Uint8Array): boolean;
+};
+
+interface KernelExports {
+  memory: { buffer: ArrayBuffer };
+  heapBase(): number;
+  reserve(bytes: number): boolean;
+  widenPcm16(src: number, dst: number, n: number): void;
+  setKWeighting(b0: number, b1: number, b2: number, a1: number, a2: number, hA1: number, hA2: number): void;
+  scanStereoBlock(l: number, r: number, mono: number, from: number, to: number, state: number, out: number): void;
+  scanMonoBlock(x: number, from: number, to: number, state: number, out: number): void;
+  deinterleave(src: number, n: number, even: number, odd: number): void;
+  halfBand(even: number, odd: number, out: number, first: number, end: number, taps: number, count: number): number;
+}
+
+const MAX_BYTES = 2 ** 32 - 2 ** 16;
+
+export interface DspKernels {
+  readonly exports: KernelExports;
+  /**
+   * Lays out regions of the given byte sizes from the start of the scratch area (each 16-byte aligned), growing the
+   * memory to hold them; returns their byte offsets. Earlier layouts are overwritten: one job at a time.
+   */
+  layout(sizes: number[]): number[];
+  f32(offset: number, length: number): Float32Array;
+  f64(offset: number, length: number): Float64Array;
+}
+
+/** Instantiates the kernels from kernels.wasm's bytes (fetched in a browser, read from disk in Node). */
+export async function loadDspKernels(bytes: ArrayBuffer | Uint8Array): Promise<DspKernels> {
+  // An engine without WebAssembly SIMD refuses the module here; callers then keep their TypeScript paths.
+  const { instance } = await WebAssembly.instantiate(bytes, { env: { abort: kernelAbort } });
+  const exports = instance.exports as KernelExports;
+  const base = exports.heapBase();
+  return {
+    exports,
+    layout(sizes) {
+      const offsets: number[] = [];
+      let at = base;
+      for (const size of sizes) {
+        offsets.push(at);
+        at += Math.ceil(size / 16) * 16;
+      }
+      // A 32-bit module addresses at most 4 GiB; the engine may refuse less.
+      if (at > MAX_BYTES || !exports.reserve(at)) throw new RangeError(`The DSP kernels could not grow their memory to ${Math.round(at / 2 ** 20)} MiB`);
+      return offsets;
+    },
+    f32: (offset, length) => new Float32Array(exports.memory.buffer, offset, length),
+    f64: (offset, length) => new Float64Array(exports.memory.buffer, offset, length),
+  };
+}
+
+function kernelAbort(): never {
+  throw new Error('A DSP kernel aborted');
+}
