@@ -194,3 +194,124 @@ export function halfBand(even: usize, odd: usize, out: usize, first: i32, end: i
   }
   return n;
 }
+
+/**
+ * One STFT frame's share of the spectral features, from PFFFT's ordered spectrum of the unwindowed frame at spec
+ * ([X_0, X_{N/2}, re X_1, im X_1, …], N = 2·half floats):
+ * - the periodic Hann window applied in frequency, W_k = X_k/2 − (X_{k−1} + X_{k+1})/4, and the power
+ *   |W_k|²·(edge at k = 0 and k = half, inner elsewhere) into the f32 array at power (half + 1 bins);
+ * - each bin's power added to the f64 array at meanPower;
+ * - Σ √p and Σ k·√p (the centroid's sums) into out[0], out[1] (f64);
+ * - the mel bands into the f64 array at mel (runCount + 1 entries are enough): bins [runEnd[r−1], runEnd[r]) feed
+ *   band runBand[r] with the f32 weights at lower and band runBand[r] + 1 with those at upper (runBand −1: no band).
+ */
+export function spectrumFrame(
+  spec: usize,
+  half: i32,
+  edge: f64,
+  inner: f64,
+  power: usize,
+  meanPower: usize,
+  lower: usize,
+  upper: usize,
+  runEnd: usize,
+  runBand: usize,
+  runCount: i32,
+  bands: i32,
+  mel: usize,
+  out: usize,
+): void {
+  // Edge bins: X_0 and X_{N/2} are real; X_{−1} = conj X_1 and X_{N/2+1} = conj X_{N/2−1}.
+  const nyquist = load<f32>(spec, 4);
+  const dc = 0.5 * load<f32>(spec) - 0.5 * load<f32>(spec, 8);
+  store<f32>(power, <f32>(dc * dc * edge));
+  const top = 0.5 * nyquist - 0.5 * load<f32>(spec + (<usize>(half - 1) << 3));
+  store<f32>(power + (<usize>half << 2), <f32>(top * top * edge));
+  // Bin 1's left neighbour is X_0 (imaginary part 0), bin half − 1's right one is X_{N/2}: done alone.
+  {
+    const re = load<f32>(spec, 8), im = load<f32>(spec, 12);
+    const wr = 0.5 * re - 0.25 * (load<f32>(spec) + load<f32>(spec, 16));
+    const wi = 0.5 * im - 0.25 * (0 + load<f32>(spec, 20));
+    store<f32>(power, <f32>((wr * wr + wi * wi) * inner), 4);
+  }
+  if (half - 1 > 1) {
+    const at = spec + (<usize>(half - 1) << 3);
+    const re = load<f32>(at), im = load<f32>(at, 4);
+    const wr = 0.5 * re - 0.25 * (load<f32>(at - 8) + nyquist);
+    const wi = 0.5 * im - 0.25 * (load<f32>(at - 4) + 0);
+    store<f32>(power + (<usize>(half - 1) << 2), <f32>((wr * wr + wi * wi) * inner));
+  }
+  // Bins 2 … half − 2, two complex values per vector.
+  const h = f32x4.splat(0.5), q = f32x4.splat(0.25), scale = f32x4.splat(<f32>inner);
+  let k = 2;
+  for (; k + 2 <= half - 1; k += 2) {
+    const at = spec + (<usize>k << 3);
+    const w = f32x4.sub(f32x4.mul(h, v128.load(at)), f32x4.mul(q, f32x4.add(v128.load(at - 8), v128.load(at + 8))));
+    const sq = f32x4.mul(w, w);
+    // (re² + im²) of both bins, in lanes 0 and 1.
+    const p = f32x4.mul(f32x4.add(i32x4.shuffle(sq, sq, 0, 2, 0, 2), i32x4.shuffle(sq, sq, 1, 3, 1, 3)), scale);
+    v128.store64_lane(power + (<usize>k << 2), p, 0);
+  }
+  for (; k < half - 1; k++) {
+    const at = spec + (<usize>k << 3);
+    const wr = 0.5 * load<f32>(at) - 0.25 * (load<f32>(at - 8) + load<f32>(at + 8));
+    const wi = 0.5 * load<f32>(at, 4) - 0.25 * (load<f32>(at - 4) + load<f32>(at + 12));
+    store<f32>(power + (<usize>k << 2), <f32>((wr * wr + wi * wi) * inner));
+  }
+
+  // Mean spectrum and the centroid's sums, four bins at a time.
+  const bins = half + 1;
+  let magnitudes = f32x4.splat(0), weighted = f32x4.splat(0);
+  let index = f32x4(0, 1, 2, 3);
+  const four = f32x4.splat(4);
+  let b = 0;
+  for (; b + 4 <= bins; b += 4) {
+    const p = v128.load(power + (<usize>b << 2));
+    const m = meanPower + (<usize>b << 3);
+    v128.store(m, f64x2.add(v128.load(m), f64x2.promote_low_f32x4(p)));
+    v128.store(m, f64x2.add(v128.load(m, 16), f64x2.promote_low_f32x4(i64x2.shuffle(p, p, 1, 0))), 16);
+    const mag = f32x4.sqrt(p);
+    magnitudes = f32x4.add(magnitudes, mag);
+    weighted = f32x4.add(weighted, f32x4.mul(mag, index));
+    index = f32x4.add(index, four);
+  }
+  let magnitudeSum: f64 = <f64>f32x4.extract_lane(magnitudes, 0) + <f64>f32x4.extract_lane(magnitudes, 1) + <f64>f32x4.extract_lane(magnitudes, 2) + <f64>f32x4.extract_lane(magnitudes, 3);
+  let weightedSum: f64 = <f64>f32x4.extract_lane(weighted, 0) + <f64>f32x4.extract_lane(weighted, 1) + <f64>f32x4.extract_lane(weighted, 2) + <f64>f32x4.extract_lane(weighted, 3);
+  for (; b < bins; b++) {
+    const p = load<f32>(power + (<usize>b << 2));
+    store<f64>(meanPower + (<usize>b << 3), load<f64>(meanPower + (<usize>b << 3)) + <f64>p);
+    const mag = <f64>sqrt(p);
+    magnitudeSum += mag;
+    weightedSum += mag * <f64>b;
+  }
+  store<f64>(out, magnitudeSum);
+  store<f64>(out, weightedSum, 8);
+
+  // Mel bands: per run of bins, two dot products.
+  memory.fill(mel, 0, <usize>(bands + 1) << 3);
+  let from = 0;
+  for (let r = 0; r < runCount; r++) {
+    const end = load<i32>(runEnd + (<usize>r << 2));
+    const band = load<i32>(runBand + (<usize>r << 2));
+    if (band >= 0) {
+      let lo = f32x4.splat(0), up = f32x4.splat(0);
+      let j = from;
+      for (; j + 4 <= end; j += 4) {
+        const p = v128.load(power + (<usize>j << 2));
+        lo = f32x4.add(lo, f32x4.mul(p, v128.load(lower + (<usize>j << 2))));
+        up = f32x4.add(up, f32x4.mul(p, v128.load(upper + (<usize>j << 2))));
+      }
+      let sl: f64 = <f64>f32x4.extract_lane(lo, 0) + <f64>f32x4.extract_lane(lo, 1) + <f64>f32x4.extract_lane(lo, 2) + <f64>f32x4.extract_lane(lo, 3);
+      let su: f64 = <f64>f32x4.extract_lane(up, 0) + <f64>f32x4.extract_lane(up, 1) + <f64>f32x4.extract_lane(up, 2) + <f64>f32x4.extract_lane(up, 3);
+      for (; j < end; j++) {
+        const p = <f64>load<f32>(power + (<usize>j << 2));
+        sl += p * <f64>load<f32>(lower + (<usize>j << 2));
+        su += p * <f64>load<f32>(upper + (<usize>j << 2));
+      }
+      const ml = mel + (<usize>band << 3);
+      store<f64>(ml, load<f64>(ml) + sl);
+      store<f64>(ml, load<f64>(ml, 8) + su, 8);
+    }
+    from = end;
+  }
+}

@@ -18,12 +18,33 @@ interface KernelExports {
   scanMonoBlock(x: number, from: number, to: number, state: number, out: number): void;
   deinterleave(src: number, n: number, even: number, odd: number): void;
   halfBand(even: number, odd: number, out: number, first: number, end: number, taps: number, count: number): number;
+  spectrumFrame(
+    spec: number,
+    half: number,
+    edge: number,
+    inner: number,
+    power: number,
+    meanPower: number,
+    lower: number,
+    upper: number,
+    runEnd: number,
+    runBand: number,
+    runCount: number,
+    bands: number,
+    mel: number,
+    out: number,
+  ): void;
 }
 
 const MAX_BYTES = 2 ** 32 - 2 ** 16;
 
+/** Bytes of the small scratch area before the layouts, for per-frame work that runs while a layout's data is in use. */
+export const FRAME_SCRATCH_BYTES = 64 * 1024;
+
 export interface DspKernels {
   readonly exports: KernelExports;
+  /** Offset of the FRAME_SCRATCH_BYTES scratch area, which layout() never touches. */
+  readonly frameScratch: number;
   /**
    * Lays out regions of the given byte sizes from the start of the scratch area (each 16-byte aligned), growing the
    * memory to hold them; returns their byte offsets. Earlier layouts are overwritten: one job at a time.
@@ -38,9 +59,12 @@ export async function loadDspKernels(bytes: ArrayBuffer | Uint8Array): Promise<D
   // An engine without WebAssembly SIMD refuses the module here; callers then keep their TypeScript paths.
   const { instance } = await WebAssembly.instantiate(bytes, { env: { abort: kernelAbort } });
   const exports = instance.exports as KernelExports;
-  const base = exports.heapBase();
+  const frameScratch = exports.heapBase();
+  const base = frameScratch + FRAME_SCRATCH_BYTES;
+  if (!exports.reserve(base)) throw new RangeError('The DSP kernels could not reserve their scratch memory');
   return {
     exports,
+    frameScratch,
     layout(sizes) {
       const offsets: number[] = [];
       let at = base;

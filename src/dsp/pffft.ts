@@ -28,6 +28,19 @@ async function realSetup(size: number, wasmUrl?: string) {
 export async function loadPffftPower(size: number, wasmUrl?: string): Promise<PowerFft> {
   const { m, setup, input, output, work } = await realSetup(size, wasmUrl);
   const half = size / 2;
+  /** The forward transform of signal[start … start + size), unwindowed (a copy, not a multiply per sample), zeros outside. */
+  const transformFrame = (signal: Float32Array, start: number): void => {
+    // HEAPF32 is read per call: the module's memory may have grown (and its buffer changed) since.
+    const x = m.HEAPF32;
+    if (start >= 0 && start + size <= signal.length) x.set(signal.subarray(start, start + size), input);
+    else {
+      x.fill(0, input, input + size);
+      const from = Math.max(0, start);
+      const to = Math.min(signal.length, start + size);
+      if (to > from) x.set(signal.subarray(from, to), input + from - start);
+    }
+    m._pffft_transform_ordered(setup, input << 2, output << 2, work, PFFFT_FORWARD);
+  };
   return {
     size,
     power(windowed, out, edge, inner) {
@@ -44,17 +57,12 @@ export async function loadPffftPower(size: number, wasmUrl?: string): Promise<Po
         out[k] = (re * re + im * im) * inner;
       }
     },
+    spectrum(signal, start) {
+      transformFrame(signal, start);
+      return m.HEAPF32.subarray(output, output + size);
+    },
     hannPower(signal, start, out, edge, inner) {
-      // The frame goes in unwindowed (a copy, not a multiply per sample); the window is applied to the spectrum.
-      const x = m.HEAPF32;
-      if (start >= 0 && start + size <= signal.length) x.set(signal.subarray(start, start + size), input);
-      else {
-        x.fill(0, input, input + size);
-        const from = Math.max(0, start);
-        const to = Math.min(signal.length, start + size);
-        if (to > from) x.set(signal.subarray(from, to), input + from - start);
-      }
-      m._pffft_transform_ordered(setup, input << 2, output << 2, work, PFFFT_FORWARD);
+      transformFrame(signal, start);
       const y = m.HEAPF32;
       // The periodic Hann window is, in frequency, the kernel −¼, ½, −¼ across neighbouring bins (exactly):
       // W_k = X_k/2 − (X_{k−1} + X_{k+1})/4, with X_{−1} = conj X_1 and X_{N/2+1} = conj X_{N/2−1} for a real frame.

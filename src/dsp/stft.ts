@@ -27,6 +27,11 @@ export interface PowerFft {
   power(windowed: Float64Array, out: Float32Array, edge: number, inner: number): void;
   /** power() of signal[start … start + size) under the periodic Hann window, reading zeros outside the signal: an STFT frame. */
   hannPower(signal: Float32Array, start: number, out: Float32Array, edge: number, inner: number): void;
+  /**
+   * The ordered spectrum [X_0, X_{N/2}, re X_1, im X_1, …] of signal[start … start + size), unwindowed, zeros outside
+   * the signal; a view valid until the next call. PFFFT only: for the kernels, which window in frequency themselves.
+   */
+  spectrum?(signal: Float32Array, start: number): Float32Array;
 }
 
 /** fft.js behind the PowerFft interface. */
@@ -106,6 +111,18 @@ export function frameCount(length: number, hopSize: number = SPECTROGRAM.hopSize
 }
 
 /**
+ * The power scales of a Hann-windowed fftSize-point frame: Parseval gives Σ|X_k|² over all N bins = N·Σ(w·x)², so
+ * dividing by N·Σw² gives the windowed mean square; one-sided bins other than DC and Nyquist count twice.
+ */
+export function hannPowerScales(fftSize: number): { edgeScale: number; innerScale: number } {
+  const window = hannWindow(fftSize);
+  let windowEnergy = 0;
+  for (let n = 0; n < fftSize; n++) windowEnergy += window[n] * window[n];
+  const edgeScale = 1 / (fftSize * windowEnergy);
+  return { edgeScale, innerScale: 2 * edgeScale };
+}
+
+/**
  * Streams the STFT power frames (framing and scaling as in PowerSpectrogram) to onFrame without
  * keeping them: 3 minutes at SPECTROGRAM settings would otherwise hold 32 MB per track. The frame
  * array is reused, so copy what must outlive the call.
@@ -118,12 +135,7 @@ export function forEachPowerFrame(signal: Float32Array, onFrame: (power: Float32
 
   const half = fftSize / 2;
   const frames = frameCount(signal.length, hopSize);
-  const window = hannWindow(fftSize);
-  let windowEnergy = 0;
-  for (let n = 0; n < fftSize; n++) windowEnergy += window[n] * window[n];
-  // Parseval: Σ|X_k|² over all N bins = N·Σ(w·x)²; dividing by N·Σw² gives the windowed mean square.
-  const edgeScale = 1 / (fftSize * windowEnergy);
-  const innerScale = 2 * edgeScale;
+  const { edgeScale, innerScale } = hannPowerScales(fftSize);
 
   const fft = opts.fft ?? fftJsPower(fftSize);
   if (fft.size !== fftSize) throw new RangeError(`the FFT is for ${fft.size} points, the STFT needs ${fftSize}`);

@@ -26,12 +26,12 @@
 import { CancelledError } from '../shared/errors';
 import { FEATURE_BANDS_HZ, SPECTROGRAM, type TrackFeatures } from '../shared/features';
 import { kWeightingCoefficients, KWeightingFilter, loudnessFromMeanSquare, LOUDNESS_OFFSET_DB, StereoKWeightingFilter } from './k-weighting';
-import type { DspKernels } from './kernels';
+import { FRAME_SCRATCH_BYTES, type DspKernels } from './kernels';
 import { channelWeightsFor, loudnessPowersFromHops, meterHops, type MeterHops } from './loudness';
-import { melFilterbank, melRuns, MEL_FLOOR_DB, powerToDb } from './mel';
+import { melFilterbank, melRuns, MEL_FLOOR_DB, powerToDb, type MelRuns } from './mel';
 import { resample } from './resample';
 import { pcm16ToFloat32 } from './pcm16';
-import { forEachPowerFrame, type PowerFft } from './stft';
+import { forEachPowerFrame, frameCount, hannPowerScales, type PowerFft } from './stft';
 
 /** Bump when any feature's definition changes: cached features of older versions are recomputed. */
 export const TRACK_FEATURES_VERSION = 2;
@@ -130,7 +130,7 @@ export function analyseTrack(channels: Float32Array[] | Int16Array[], sampleRate
   const level = levelAndImage(scan, hops, channels.length, counts);
   onProgress?.(0.4);
 
-  const spectral = spectralFeatures(scan.analysed(), blocks, counts, signal, opts.fft);
+  const spectral = spectralFeatures(scan.analysed(), blocks, counts, signal, opts.fft, opts.kernels);
   onProgress?.(1);
 
   return {
@@ -476,6 +476,7 @@ function spectralFeatures(
   counts: (k: number) => boolean,
   signal: { readonly aborted: boolean } | undefined,
   fft: PowerFft | undefined,
+  kernels: DspKernels | undefined,
 ): SpectralFeatures {
   const { fftSize, hopSize, sampleRate: analysisRate, melBands } = SPECTROGRAM;
   if (signal?.aborted) throw new CancelledError('Track analysis cancelled');
@@ -494,41 +495,49 @@ function spectralFeatures(
   // The block holding a frame's centre decides whether the frame is part of the track playing; other frames are not
   // even transformed.
   const include = (t: number): boolean => blocks === 0 || counts(Math.min(blocks - 1, Math.floor((t * hopSize * BLOCKS_PER_SECOND) / analysisRate)));
-  forEachPowerFrame(
-    analysed,
-    (power) => {
-      spectralFrames++;
-      // One loop over the bins for the mean spectrum, the centroid's sums and the mel bands (two per run of bins).
-      mel.fill(0);
-      let magnitudeSum = 0;
-      let weighted = 0;
-      let k = 0;
-      for (let r = 0; r < runs.end.length; r++) {
-        let lower = 0;
-        let upper = 0;
-        for (const end = runs.end[r]; k < end; k++) {
-          const p = power[k];
-          meanPower[k] += p;
-          const magnitude = Math.sqrt(p);
-          magnitudeSum += magnitude;
-          weighted += magnitude * k;
-          lower += runs.lower[k] * p;
-          upper += runs.upper[k] * p;
+  /** A frame's centroid from its sums, and its mel bands (powers) added in dB. */
+  const addFrame = (magnitudeSum: number, weighted: number): void => {
+    spectralFrames++;
+    if (magnitudeSum > 0) {
+      centroidSum += (weighted / magnitudeSum) * binHz;
+      centroidFrames++;
+    }
+    for (let m = 0; m < melBands; m++) melSumDb[m] += powerToDb(mel[m]);
+  };
+  if (kernels && fft?.spectrum) {
+    kernelFrames(analysed, fft.spectrum.bind(fft), kernels, runs, include, signal, meanPower, mel, addFrame);
+  } else {
+    forEachPowerFrame(
+      analysed,
+      (power) => {
+        // One loop over the bins for the mean spectrum, the centroid's sums and the mel bands (two per run of bins).
+        mel.fill(0);
+        let magnitudeSum = 0;
+        let weighted = 0;
+        let k = 0;
+        for (let r = 0; r < runs.end.length; r++) {
+          let lower = 0;
+          let upper = 0;
+          for (const end = runs.end[r]; k < end; k++) {
+            const p = power[k];
+            meanPower[k] += p;
+            const magnitude = Math.sqrt(p);
+            magnitudeSum += magnitude;
+            weighted += magnitude * k;
+            lower += runs.lower[k] * p;
+            upper += runs.upper[k] * p;
+          }
+          const band = runs.band[r];
+          if (band >= 0) {
+            mel[band] += lower;
+            mel[band + 1] += upper;
+          }
         }
-        const band = runs.band[r];
-        if (band >= 0) {
-          mel[band] += lower;
-          mel[band + 1] += upper;
-        }
-      }
-      if (magnitudeSum > 0) {
-        centroidSum += (weighted / magnitudeSum) * binHz;
-        centroidFrames++;
-      }
-      for (let m = 0; m < melBands; m++) melSumDb[m] += powerToDb(mel[m]);
-    },
-    { fftSize, hopSize, signal, fft, include },
-  );
+        addFrame(magnitudeSum, weighted);
+      },
+      { fftSize, hopSize, signal, fft, include },
+    );
+  }
 
   let total = 0;
   for (let k = 0; k < bins; k++) {
@@ -551,6 +560,58 @@ function spectralFeatures(
     bandEnergiesDb,
     melMeanDb,
   };
+}
+
+/**
+ * The STFT frames of spectralFeatures in the kernels: PFFFT's unwindowed spectrum of each included frame is copied to
+ * the kernels' frame scratch, which window it in frequency and add its power to meanPower, its mel bands to mel, and
+ * hand the centroid's sums to addFrame.
+ */
+function kernelFrames(
+  analysed: Float32Array,
+  spectrumOf: NonNullable<PowerFft['spectrum']>,
+  kernels: DspKernels,
+  runs: MelRuns,
+  include: (t: number) => boolean,
+  signal: { readonly aborted: boolean } | undefined,
+  meanPower: Float64Array,
+  mel: Float64Array,
+  addFrame: (magnitudeSum: number, weighted: number) => void,
+): void {
+  const { fftSize, hopSize, melBands } = SPECTROGRAM;
+  const half = fftSize / 2;
+  const bins = half + 1;
+  const runCount = runs.end.length;
+  const k = kernels.exports;
+  // The frame scratch, 16-byte aligned regions: spectrum, power, mean power, weights, runs, mel, sums.
+  const sizes = [fftSize * 4, bins * 4 + 16, bins * 8, bins * 4, bins * 4, runCount * 4, runCount * 4, (melBands + 1) * 8, 16];
+  const at: number[] = [];
+  let next = kernels.frameScratch;
+  for (const size of sizes) {
+    at.push(next);
+    next += Math.ceil(size / 16) * 16;
+  }
+  if (next > kernels.frameScratch + FRAME_SCRATCH_BYTES) throw new RangeError('The STFT frame does not fit the kernels\' frame scratch');
+  const [specAt, powerAt, meanAt, lowerAt, upperAt, endAt, bandAt, melAt, sumsAt] = at;
+  const memory = (): ArrayBuffer => k.memory.buffer;
+  new Float64Array(memory(), meanAt, bins).fill(0);
+  new Float32Array(memory(), lowerAt, bins).set(runs.lower);
+  new Float32Array(memory(), upperAt, bins).set(runs.upper);
+  new Int32Array(memory(), endAt, runCount).set(runs.end);
+  new Int32Array(memory(), bandAt, runCount).set(runs.band);
+  const { edgeScale, innerScale } = hannPowerScales(fftSize);
+  const frames = frameCount(analysed.length, hopSize);
+  for (let t = 0; t < frames; t++) {
+    if (t % 64 === 0 && signal?.aborted) throw new CancelledError('Track analysis cancelled');
+    if (!include(t)) continue;
+    const spectrum = spectrumOf(analysed, t * hopSize - half);
+    new Float32Array(memory(), specAt, fftSize).set(spectrum);
+    k.spectrumFrame(specAt, half, edgeScale, innerScale, powerAt, meanAt, lowerAt, upperAt, endAt, bandAt, runCount, melBands, melAt, sumsAt);
+    mel.set(new Float64Array(memory(), melAt, melBands + 1));
+    const sums = new Float64Array(memory(), sumsAt, 2);
+    addFrame(sums[0], sums[1]);
+  }
+  meanPower.set(new Float64Array(memory(), meanAt, bins));
 }
 
 /** Weighted least-squares slope of dB against octaves; 1/f weights give every octave equal say. */
