@@ -73,13 +73,13 @@ export interface AnalyseTrackOptions {
  * integers are widened in their memory, so no float copy of the track is made outside it.
  */
 export function analyseTrackPcm16(channels: Int16Array[], sampleRate: number, opts: AnalyseTrackOptions = {}): TrackFeatures {
-  if (opts.kernels && channels.length >= 1 && channels.length <= 2) return analyseTrack(channels, sampleRate, opts);
+  if (opts.kernels && kernelsCanScan(channels.length, sampleRate, SPECTROGRAM.sampleRate)) return analyseTrack(channels, sampleRate, opts);
   return analyseTrack(channels.map(pcm16ToFloat32), sampleRate, opts);
 }
 
 /** The features of one track (planar channels, 1 or 2 expected; more are downmixed, the first two give the stereo image). */
 export function analyseTrack(channels: Float32Array[], sampleRate: number, opts?: AnalyseTrackOptions): TrackFeatures;
-/** 16-bit channels only with the kernels, and 1 or 2 of them (see analyseTrackPcm16). */
+/** 16-bit channels only where the kernels scan them (see analyseTrackPcm16). */
 export function analyseTrack(channels: Float32Array[] | Int16Array[], sampleRate: number, opts?: AnalyseTrackOptions): TrackFeatures;
 export function analyseTrack(channels: Float32Array[] | Int16Array[], sampleRate: number, opts: AnalyseTrackOptions = {}): TrackFeatures {
   if (channels.length === 0) throw new RangeError('A track needs at least one channel');
@@ -96,9 +96,10 @@ export function analyseTrack(channels: Float32Array[] | Int16Array[], sampleRate
   const hops = meterHops(frames, sampleRate);
   const { sampleRate: analysisRate } = SPECTROGRAM;
   const pcm16 = channels[0] instanceof Int16Array;
-  if (pcm16 && !(opts.kernels && channels.length <= 2)) throw new RangeError('16-bit channels need the kernels and at most two channels; see analyseTrackPcm16');
+  const withKernels = opts.kernels !== undefined && kernelsCanScan(channels.length, sampleRate, analysisRate);
+  if (pcm16 && !withKernels) throw new RangeError('16-bit channels need the kernels, one or two channels and twice the analysis rate; see analyseTrackPcm16');
   const scan =
-    opts.kernels && channels.length <= 2
+    opts.kernels && withKernels
       ? scanWithKernels(channels, sampleRate, analysisRate, hops, checkAbort, opts.kernels)
       : scanChannels(channels as Float32Array[], sampleRate, analysisRate, hops, checkAbort);
   const loudness = loudnessPowersFromHops(scan.hopEnergy, hops);
@@ -150,6 +151,14 @@ export function analyseTrack(channels: Float32Array[] | Int16Array[], sampleRate
     activity: blocks > 0 ? activeBlocks / blocks : 0,
     melMeanDb: spectral.melMeanDb,
   };
+}
+
+/** The downmix at SPECTROGRAM.sampleRate that the spectral features read, by the same path analyseTrack takes. */
+export function analysisSignal(channels: Float32Array[], sampleRate: number, kernels?: DspKernels): Float32Array {
+  const hops = meterHops(channels[0].length, sampleRate);
+  const rate = SPECTROGRAM.sampleRate;
+  const scan = kernels && kernelsCanScan(channels.length, sampleRate, rate) ? scanWithKernels(channels, sampleRate, rate, hops, () => {}, kernels) : scanChannels(channels, sampleRate, rate, hops, () => {});
+  return scan.analysed();
 }
 
 /** Index of the window centred on block k; near the start, the first full window (a meter's warm-up is not the track). */
@@ -231,10 +240,21 @@ function scanChannels(channels: Float32Array[], sampleRate: number, analysisRate
   return scan;
 }
 
+/** Hops per chunk of the kernels' streamed scan: small enough to stay in cache, large enough that calls are few. */
+const KERNEL_CHUNK_HOPS = 8;
+/** Downmix samples kept before each chunk for the half-band's reach (31 a side), even to keep the chunk's parity. */
+const KERNEL_CONTEXT = 64;
+
+/** Whether the kernels can scan these channels (1 or 2, at twice the analysis rate, the studio's 44.1 kHz). */
+function kernelsCanScan(channelCount: number, sampleRate: number, analysisRate: number): boolean {
+  return channelCount >= 1 && channelCount <= 2 && sampleRate === 2 * analysisRate;
+}
+
 /**
- * scanChannels for one or two channels in the WebAssembly kernels: the K-weighting's recursion and the level sums in
- * the same double precision, the downmix in float32, and at 2× the analysis rate its half-band in float32 SIMD (other
- * rates go through resample()). The kernels' memory holds the channels, then reuses their space for the half-band.
+ * scanChannels for one or two channels at twice the analysis rate, in the WebAssembly kernels, streamed chunk by chunk:
+ * the K-weighting's recursion and the level sums in the same double precision, the downmix and its half-band in
+ * float32 SIMD. Only the output at the analysis rate is whole in the kernels' memory (a quarter of a stereo track's
+ * float size): fresh memory is slow to touch the first time, and a chunk stays in cache from its copy to its half-band.
  */
 function scanWithKernels(channels: Float32Array[] | Int16Array[], sampleRate: number, analysisRate: number, hops: MeterHops, checkAbort: () => void, kernels: DspKernels): ChannelScan {
   const k = kernels.exports;
@@ -242,74 +262,113 @@ function scanWithKernels(channels: Float32Array[] | Int16Array[], sampleRate: nu
   const frames = channels[0].length;
   const stereo = channels.length === 2;
   const taps = halfBandKernel();
-  const bytes = frames * 4;
-  const evenLength = Math.ceil(frames / 2);
-  // Stereo: the channels, then the downmix; once the channels are scanned, the downmix's even and odd samples go where
-  // the left one was and the half-band's output where the right one was. Mono: the channel is its own downmix, and
-  // the halves and the output come after it.
-  const [state, out, tapsAt, left, second, third] = kernels.layout([64, 64, taps.length * 4, bytes, bytes, stereo ? bytes : evenLength * 4]);
-  const right = stereo ? second : -1;
-  const mono = stereo ? third : left;
-  const halvesAt = stereo ? left : second;
-  const resultAt = stereo ? second : third;
-  const placed = [left, right];
-  for (const [c, channel] of channels.entries()) {
-    if (channel instanceof Float32Array) {
-      kernels.f32(placed[c], frames).set(channel);
-    } else {
-      // The integers wait in the space of the downmix (or, for mono, of the halves), which is not written yet.
-      const staged = (stereo ? mono : halvesAt) + c * frames * 2;
-      new Int16Array(k.memory.buffer, staged, frames).set(channel);
-      k.widenPcm16(staged, placed[c], frames);
-    }
-  }
-  // The channels as they are in the kernels' memory (it does not grow from here on).
-  const resident = placed.slice(0, channels.length).map((at) => kernels.f32(at, frames));
+  const outLength = Math.ceil(frames / 2);
+  // The longest chunk: its hops plus the tail after the last whole hop (under one hop).
+  const chunkMax = (KERNEL_CHUNK_HOPS + 1) * Math.ceil(sampleRate / BLOCKS_PER_SECOND) + 16;
+  const window = KERNEL_CONTEXT + chunkMax + KERNEL_CONTEXT;
+  // The downmix window (context, then the chunk; zeros after the end), its even and odd samples, the chunk's channels
+  // (the downmix itself for mono), 16-bit staging, filter state, sums, taps and the output.
+  const [monoAt, evenAt, oddAt, leftAt, rightAt, stagingAt, state, sumsAt, tapsAt, outAt] = kernels.layout([
+    window * 4,
+    (window / 2 + 1) * 4,
+    (window / 2 + 1) * 4,
+    stereo ? chunkMax * 4 : 0,
+    stereo ? chunkMax * 4 : 0,
+    chunkMax * 2,
+    64,
+    64,
+    taps.length * 4,
+    outLength * 4,
+  ]);
+  const chunkAt = monoAt + KERNEL_CONTEXT * 4;
+  const left = stereo ? leftAt : chunkAt;
+  const placed = [left, rightAt];
   kernels.f64(state, 8).fill(0);
+  kernels.f32(tapsAt, taps.length).set(taps);
+  kernels.f32(monoAt, KERNEL_CONTEXT).fill(0);
   const c = kWeightingCoefficients(sampleRate);
   k.setKWeighting(c.preFilter.b0, c.preFilter.b1, c.preFilter.b2, c.preFilter.a1, c.preFilter.a2, c.rlbHighPass.a1, c.rlbHighPass.a2);
+  const scan = emptyScan(blocks, stereo, () => kernels.f32(outAt, outLength));
+  let nextOut = 0;
 
-  const analysed = (): Float32Array => {
-    const monoView = kernels.f32(mono, frames);
-    if (sampleRate !== 2 * analysisRate) return resample([monoView], sampleRate, analysisRate)[0];
-    // Odd samples right after the even ones (unaligned loads are fine), so both fit in one channel's space.
-    const oddAt = halvesAt + evenLength * 4;
-    k.deinterleave(mono, frames, halvesAt, oddAt);
-    const result = kernels.f32(resultAt, evenLength);
-    kernels.f32(tapsAt, taps.length).set(taps);
-    const reach = 2 * taps.length - 1;
-    const first = Math.min(evenLength, Math.ceil(reach / 2));
-    const end = Math.max(first, Math.min(evenLength, Math.floor((frames - 1 - reach) / 2) + 1));
-    for (let n = 0; n < first; n++) result[n] = halfBandAt(monoView, 2 * n, taps);
-    let n = k.halfBand(halvesAt, oddAt, resultAt, first, end, tapsAt, taps.length);
-    for (; n < evenLength; n++) result[n] = halfBandAt(monoView, 2 * n, taps);
-    return result;
+  /**
+   * Half-band outputs from the window, whose first sample is chunkStart − KERNEL_CONTEXT and which holds `filled`
+   * samples: output n (centred on 2n) needs samples 2n − 31 … 2n + 31. Then the window's last KERNEL_CONTEXT samples
+   * become the next window's context.
+   */
+  const decimate = (chunkStart: number, filled: number, last: boolean): void => {
+    const first = chunkStart - KERNEL_CONTEXT;
+    const local = first / 2;
+    k.deinterleave(monoAt, filled, evenAt, oddAt);
+    const oddLength = Math.floor(filled / 2);
+    // Output n is local i = n − local; it reads odd[i − 16 … i + 15].
+    const from = Math.max(nextOut - local, taps.length);
+    const until = Math.min(oddLength - taps.length + 1, (last ? outLength : Number.MAX_SAFE_INTEGER) - local);
+    if (until > from) {
+      const done = k.halfBand(evenAt, oddAt, outAt + local * 4, from, until, tapsAt, taps.length);
+      const out = kernels.f32(outAt, outLength);
+      const even = kernels.f32(evenAt, window / 2 + 1);
+      const odd = kernels.f32(oddAt, window / 2 + 1);
+      // The last few (fewer than four) in TypeScript, with the same float32 sums.
+      for (let i = done; i < until; i++) {
+        let acc = Math.fround(0.5 * even[i]);
+        for (let j = 0; j < taps.length; j++) acc = Math.fround(acc + Math.fround(Math.fround(taps[j]) * Math.fround(odd[i - j - 1] + odd[i + j])));
+        out[i + local] = acc;
+      }
+      nextOut = until + local;
+    }
+    const mono = kernels.f32(monoAt, window);
+    mono.copyWithin(0, filled - KERNEL_CONTEXT, filled);
   };
 
-  const scan = emptyScan(blocks, stereo, analysed);
-  for (let b = 0; b < blocks; b++) {
-    if (b % HOPS_PER_CHECK === 0) checkAbort();
-    const from = hops.start(b);
-    const to = hops.start(b + 1);
-    if (stereo) k.scanStereoBlock(left, right, mono, from, to, state, out);
-    else k.scanMonoBlock(left, from, to, state, out);
-    const sums = kernels.f64(out, 5);
-    scan.hopEnergy[b] = sums[0];
-    scan.blockPeak[b] = sums[4];
-    if (stereo) {
-      scan.blockLL[b] = sums[1];
-      scan.blockRR[b] = sums[2];
-      scan.blockLR[b] = sums[3];
-      scan.blockSquares[b] = sums[1] + sums[2];
-    } else {
-      scan.blockSquares[b] = sums[1];
+  for (let b = 0; b < blocks || b === 0; b += KERNEL_CHUNK_HOPS) {
+    checkAbort();
+    const chunkStart = blocks ? hops.start(b) : 0;
+    const lastChunk = b + KERNEL_CHUNK_HOPS >= blocks;
+    const chunkEnd = lastChunk ? frames : hops.start(b + KERNEL_CHUNK_HOPS);
+    const length = chunkEnd - chunkStart;
+    if (chunkStart % 2 !== 0 || length > chunkMax) throw new RangeError(`The kernels' scan needs even chunks of at most ${chunkMax} samples`);
+    for (const [ch, channel] of channels.entries()) {
+      const part = channel.subarray(chunkStart, chunkEnd);
+      if (part instanceof Float32Array) kernels.f32(placed[ch], length).set(part);
+      else {
+        new Int16Array(k.memory.buffer, stagingAt, length).set(part);
+        k.widenPcm16(stagingAt, placed[ch], length);
+      }
     }
-  }
-  const tail = hops.start(blocks);
-  scan.tailPeak = peakFrom(resident, tail);
-  if (stereo) {
-    const monoView = kernels.f32(mono, frames);
-    for (let i = tail; i < frames; i++) monoView[i] = 0.5 * (resident[0][i] + resident[1][i]);
+    for (let h = b; h < Math.min(blocks, b + KERNEL_CHUNK_HOPS); h++) {
+      const from = hops.start(h) - chunkStart;
+      const to = hops.start(h + 1) - chunkStart;
+      if (stereo) k.scanStereoBlock(left, rightAt, chunkAt, from, to, state, sumsAt);
+      else k.scanMonoBlock(left, from, to, state, sumsAt);
+      const sums = kernels.f64(sumsAt, 5);
+      scan.hopEnergy[h] = sums[0];
+      scan.blockPeak[h] = sums[4];
+      if (stereo) {
+        scan.blockLL[h] = sums[1];
+        scan.blockRR[h] = sums[2];
+        scan.blockLR[h] = sums[3];
+        scan.blockSquares[h] = sums[1] + sums[2];
+      } else {
+        scan.blockSquares[h] = sums[1];
+      }
+    }
+    if (lastChunk) {
+      // Samples after the last whole hop count for the peak and the spectrum, not for the hops.
+      const tail = (blocks ? hops.start(blocks) : 0) - chunkStart;
+      const chunk = placed.slice(0, channels.length).map((at) => kernels.f32(at, length));
+      scan.tailPeak = peakFrom(chunk, tail);
+      const mono = kernels.f32(chunkAt, length);
+      if (stereo) for (let i = tail; i < length; i++) mono[i] = 0.5 * (chunk[0][i] + chunk[1][i]);
+    }
+    if (!lastChunk) {
+      decimate(chunkStart, KERNEL_CONTEXT + length, false);
+      continue;
+    }
+    // Zeros after the end, for the last outputs' reach.
+    kernels.f32(monoAt, window).fill(0, KERNEL_CONTEXT + length, 2 * KERNEL_CONTEXT + length);
+    decimate(chunkStart, 2 * KERNEL_CONTEXT + length, true);
+    break;
   }
   return scan;
 }

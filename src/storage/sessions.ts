@@ -92,14 +92,30 @@ export interface StoredChannels {
 
 /** The track's channels as stored, without a float copy of 16-bit ones. */
 export async function loadStoredChannels(sessionId: string, trackId: string): Promise<StoredChannels | undefined> {
-  const stored = await (await openDb()).get('trackAudio', [sessionId, trackId]);
-  if (!stored) return undefined;
-  const buffers = await Promise.all(stored.channels.map((c) => (c instanceof ArrayBuffer ? c : c.arrayBuffer())));
-  return {
-    sampleRate: stored.sampleRate,
-    // Records written before 'encoding' existed are float32.
-    channels: stored.encoding === 'i16' ? { encoding: 'i16', data: buffers.map((b) => new Int16Array(b)) } : { encoding: 'f32', data: buffers.map((b) => new Float32Array(b)) },
-  };
+  const [read] = await openStoredChannels(sessionId, [trackId]);
+  return read?.();
+}
+
+/**
+ * The stored records of several tracks in one transaction, each with a function that reads its audio (undefined for a
+ * track without audio). The records hold only handles: a caller can read one track's bytes while it works on another,
+ * and hold one or two tracks in memory rather than all.
+ */
+export async function openStoredChannels(sessionId: string, trackIds: string[]): Promise<(undefined | (() => Promise<StoredChannels>))[]> {
+  const tx = (await openDb()).transaction('trackAudio');
+  const records = await Promise.all(trackIds.map((id) => tx.store.get([sessionId, id])));
+  return records.map((stored) => {
+    if (!stored) return undefined;
+    return async () => {
+      const buffers = await Promise.all(stored.channels.map((c) => (c instanceof ArrayBuffer ? c : c.arrayBuffer())));
+      return {
+        sampleRate: stored.sampleRate,
+        // Records written before 'encoding' existed are float32.
+        channels:
+          stored.encoding === 'i16' ? { encoding: 'i16', data: buffers.map((b) => new Int16Array(b)) } : { encoding: 'f32', data: buffers.map((b) => new Float32Array(b)) },
+      };
+    };
+  });
 }
 
 /** The track's channels as Float32Arrays: views over the stored buffers, or converted from 16-bit ones. */

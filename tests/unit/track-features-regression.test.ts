@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { loadDspKernels, type DspKernels } from '../../src/dsp/kernels';
 import { loadPffftPower } from '../../src/dsp/pffft';
-import { analyseTrack, analyseTrackPcm16 } from '../../src/dsp/track-features';
+import { analyseTrack, analyseTrackPcm16, analysisSignal } from '../../src/dsp/track-features';
 import { pcm16ToFloat32 } from '../../src/dsp/pcm16';
 import { SPECTROGRAM, type TrackFeatures } from '../../src/shared/features';
 import { referenceAnalyseTrack, referenceFftJsPower } from './track-features-v2-reference';
@@ -174,6 +174,21 @@ describe('analyseTrack keeps the features mixnet was trained on (frozen version-
       expectSameFeatures(analyseTrackPcm16(channels, 44100, { fft: pffft }), expected, `${channels.length}-channel 16-bit, TypeScript`);
     }
     expect(() => analyseTrack([new Int16Array(100)], 44100)).toThrow(RangeError);
+  });
+
+  it('streams the downmix through the kernels\' half-band chunk by chunk, sample for sample as the TypeScript one', async () => {
+    const kernels = await sharedKernels();
+    // Lengths around chunk (8 hops) and hop boundaries, odd and even, and shorter than one hop.
+    for (const frames of [44100 * 3 + 1, 35280 * 2, 35280 * 2 + 4410 + 7, 4409, 1001, 33]) {
+      for (const channels of [stereoPair(frames, 44100, frames), [stemLike(frames, 44100, frames + 1, 300)]]) {
+        const expected = analysisSignal(channels, 44100);
+        const actual = analysisSignal(channels, 44100, kernels);
+        expect(actual.length, `${frames} frames`).toBe(expected.length);
+        let worst = 0;
+        for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
+        expect(worst, `${channels.length} channel(s), ${frames} frames`).toBeLessThan(2e-6);
+      }
+    }
   });
 
   it('leaves its input untouched with the kernels, too', async () => {

@@ -1,7 +1,7 @@
 // Per-track auto-mix analysis, off the main thread: audio comes from IndexedDB, features go back.
 import * as Comlink from 'comlink';
 import { analyseTrack, analyseTrackPcm16 } from '../../src/dsp/track-features';
-import { loadStoredChannels, type StoredChannels } from '../../src/storage/sessions';
+import { openStoredChannels, type StoredChannels } from '../../src/storage/sessions';
 import type { TrackFeatures } from '../../src/shared/features';
 import type { AnalysisWorkerApi } from '../../src/shared/workers';
 import { loadPffftPower } from '../../src/dsp/pffft';
@@ -32,23 +32,20 @@ function dspKernels(): Promise<DspKernels | undefined> {
   return kernelsPromise;
 }
 
-async function storedChannels(sessionId: string, trackId: string): Promise<StoredChannels> {
-  const audio = await loadStoredChannels(sessionId, trackId);
-  if (!audio) throw new Error(`Track ${trackId} has no stored audio; re-import it.`);
-  return audio;
-}
-
 const api: AnalysisWorkerApi = {
   async analyseTracks(req, onProgress) {
     const features: Record<string, TrackFeatures> = {};
     const count = req.trackIds.length;
     const [fft, kernels] = await Promise.all([stftFft(), dspKernels()]);
-    // The next track is read from IndexedDB while this one is analysed: the read is the browser's work, not this thread's.
-    let next = count ? storedChannels(req.sessionId, req.trackIds[0]) : null;
+    // Every track's record at once (handles only), then each track's bytes asked for before the one ahead of it is
+    // analysed, so part of the read overlaps the analysis.
+    const readers = await openStoredChannels(req.sessionId, req.trackIds);
+    const read = (i: number): Promise<StoredChannels> => readers[i]?.() ?? Promise.reject(new Error(`Track ${req.trackIds[i]} has no stored audio; re-import it.`));
+    let next = count ? read(0) : null;
     for (const [i, trackId] of req.trackIds.entries()) {
       onProgress({ fraction: i / count, stage: 'loading audio' });
       const audio = await next!;
-      next = i + 1 < count ? storedChannels(req.sessionId, req.trackIds[i + 1]) : null;
+      next = i + 1 < count ? read(i + 1) : null;
       // A failed read ahead is reported when its turn comes, not as an unhandled rejection now.
       next?.catch(() => undefined);
       // Progress is per track: the bridge cancels by terminating this worker, so no signal is needed here.
