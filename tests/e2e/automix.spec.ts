@@ -16,6 +16,11 @@ async function mixRms(page: Page): Promise<number> {
 }
 
 test('auto-mix on the demo session moves the faders, shows what changed, is heard, and undoes', async ({ page, consoleErrors }) => {
+  // The analysis runs on its WebAssembly (kernels, PFFFT), not on the TypeScript fallbacks.
+  const fallbacks: string[] = [];
+  page.on('console', (m) => {
+    if (/did not load/.test(m.text())) fallbacks.push(m.text());
+  });
   await page.goto('/');
   await expect(page.getByTestId('track-strip')).toHaveCount(4, { timeout: 60_000 });
   const rmsBefore = await mixRms(page);
@@ -30,6 +35,7 @@ test('auto-mix on the demo session moves the faders, shows what changed, is hear
 
   const rows = panel.getByTestId('automix-change');
   await expect(rows).toHaveCount(4, { timeout: 60_000 });
+  expect(fallbacks).toEqual([]);
   for (const n of STEMS) await expect(rows.filter({ has: page.getByRole('rowheader', { name: n, exact: true }) })).toHaveCount(1);
   const after = await faders(page);
   expect(after.filter((v) => v !== '0.0 dB').length).toBeGreaterThan(0);
