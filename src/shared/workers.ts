@@ -86,7 +86,8 @@ export interface MasterResult {
   report: MasteringReport;
 }
 
-export interface RenderWorkerApi {
+/** Render workers analyse too (AnalysisWorkerApi): they hold the audio of the tracks they rendered. */
+export interface RenderWorkerApi extends AnalysisWorkerApi {
   renderMix(req: RenderRequest, onProgress: ProgressCallback): Promise<RenderResult>;
   /** The master bus over track sums rendered by renderMix({part:'tracks'}) in several workers. */
   renderMasterBus(req: MasterBusRequest, onProgress: ProgressCallback): Promise<RenderResult>;

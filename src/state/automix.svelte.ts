@@ -1,14 +1,14 @@
 // Auto-mix: analyse the tracks (once each), run the chosen model, apply its proposal as ordinary
 // editable console settings, show what changed, and keep one step of undo.
 import { proxy, type Remote } from 'comlink';
-import type { Studio } from './studio.svelte';
+import { splitByWork, type Studio } from './studio.svelte';
 import { MODEL_REGISTRY, modelMeta } from '../../models/registry';
 import { runAutomixModel } from '../bridge/ml';
 import { applyAutomixOutput, assertAutomixTrackCount, automixChanges, type AutomixRuntimeInfo, type AutomixTrackChange, type ModelMeta } from '../shared/automix';
 import type { TrackFeatures } from '../shared/features';
 import type { JobProgress } from '../shared/jobs';
 import type { MixSettings } from '../shared/mix';
-import type { AnalysisWorkerApi } from '../shared/workers';
+import type { RenderWorkerApi } from '../shared/workers';
 import { CancelledError, isAbortError } from '../shared/errors';
 
 export interface AutomixChangeRow extends AutomixTrackChange {
@@ -133,8 +133,13 @@ export class AutoMixDesk {
     if (missing.length) {
       this.busy = `Analysing ${missing.length} track${missing.length === 1 ? '' : 's'}`;
       this.progress = { fraction: 0, stage: 'analysis' };
-      // Two workers, each with every other track: the analysis is per track and CPU-bound.
-      const parts = [missing.filter((_, i) => i % 2 === 0), missing.filter((_, i) => i % 2 === 1)].filter((p) => p.length);
+      // Two render workers, with renderMix's halves in its order: each worker takes the same half it rendered (the first
+      // free worker takes the first job), and it keeps that audio in memory, so it reads nothing back. Any track it does
+      // not hold it reads from IndexedDB.
+      const wanted = new Set(missing);
+      const parts = splitByWork(session.tracks)
+        .map((half) => half.filter((id) => wanted.has(id)))
+        .filter((p) => p.length);
       const fractions = parts.map(() => 0);
       // One failing half stops the other: the analysis as a whole has failed.
       const both = new AbortController();
@@ -142,12 +147,12 @@ export class AutoMixDesk {
       signal.addEventListener('abort', stop, { once: true });
       const results = await Promise.all(
         parts.map((ids, k) =>
-          this.#studio.jobSystem.run<AnalysisWorkerApi, Record<string, TrackFeatures>>({
-            kind: 'analysis',
+          this.#studio.jobSystem.run<RenderWorkerApi, Record<string, TrackFeatures>>({
+            kind: 'render',
             label: `Analyse ${ids.length} track${ids.length === 1 ? '' : 's'} for auto-mix`,
             signal: both.signal,
             // The job list follows each worker; this panel follows their weighted sum.
-            task: (api: Remote<AnalysisWorkerApi>, onProgress) =>
+            task: (api: Remote<RenderWorkerApi>, onProgress) =>
               api.analyseTracks(
                 { sessionId, trackIds: ids },
                 proxy((p: JobProgress) => {

@@ -24,7 +24,8 @@ import { isAbortError } from '../shared/errors';
 import type { ProgressCallback } from '../shared/jobs';
 
 /** Two groups of track ids with about equal work (frames × channels), for the two render workers. */
-function splitByWork(tracks: TrackMeta[]): [string[], string[]] {
+/** Two groups of track ids of about equal samples: renderMix's halves, in the order its jobs take the render workers. */
+export function splitByWork(tracks: TrackMeta[]): [string[], string[]] {
   const groups: [string[], string[]] = [[], []];
   const load = [0, 0];
   for (const t of [...tracks].sort((x, y) => y.length * y.channels - x.length * x.channels)) {

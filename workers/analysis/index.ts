@@ -1,61 +1,10 @@
 // Per-track auto-mix analysis, off the main thread: audio comes from IndexedDB, features go back.
 import * as Comlink from 'comlink';
-import { analyseTrack, analyseTrackPcm16 } from '../../src/dsp/track-features';
-import { openStoredChannels, type StoredChannels } from '../../src/storage/sessions';
-import type { TrackFeatures } from '../../src/shared/features';
 import type { AnalysisWorkerApi } from '../../src/shared/workers';
-import { loadPffftPower } from '../../src/dsp/pffft';
-import { SPECTROGRAM } from '../../src/shared/features';
-import type { PowerFft } from '../../src/dsp/stft';
-import { loadDspKernels, type DspKernels } from '../../src/dsp/kernels';
-
-// PFFFT (WASM SIMD) for the STFT, ~8× faster than fft.js; fft.js if it cannot load (the features are the same).
-let fftPromise: Promise<PowerFft | undefined> | null = null;
-function stftFft(): Promise<PowerFft | undefined> {
-  fftPromise ??= loadPffftPower(SPECTROGRAM.fftSize, new URL('../../node_modules/@echogarden/pffft-wasm/dist/simd/pffft.wasm', import.meta.url).href).catch((e: unknown) => {
-    console.warn('PFFFT did not load; the analysis uses fft.js:', e);
-    return undefined;
-  });
-  return fftPromise;
-}
-
-// The WebAssembly SIMD kernels for the pass over the samples and the half-band; the TypeScript twins if they cannot load.
-let kernelsPromise: Promise<DspKernels | undefined> | null = null;
-function dspKernels(): Promise<DspKernels | undefined> {
-  kernelsPromise ??= fetch(new URL('../../src/dsp/kernels.wasm', import.meta.url))
-    .then((r) => (r.ok ? r.arrayBuffer() : Promise.reject(new Error(`HTTP ${r.status}`))))
-    .then((bytes) => loadDspKernels(bytes))
-    .catch((e: unknown) => {
-      console.warn('The DSP kernels did not load; the analysis runs in TypeScript:', e);
-      return undefined;
-    });
-  return kernelsPromise;
-}
+import { analyseTracks } from './analyse-tracks';
 
 const api: AnalysisWorkerApi = {
-  async analyseTracks(req, onProgress) {
-    const features: Record<string, TrackFeatures> = {};
-    const count = req.trackIds.length;
-    const [fft, kernels] = await Promise.all([stftFft(), dspKernels()]);
-    // Every track's record at once (handles only), then each track's bytes asked for before the one ahead of it is
-    // analysed, so part of the read overlaps the analysis.
-    const readers = await openStoredChannels(req.sessionId, req.trackIds);
-    const read = (i: number): Promise<StoredChannels> => readers[i]?.() ?? Promise.reject(new Error(`Track ${req.trackIds[i]} has no stored audio; re-import it.`));
-    let next = count ? read(0) : null;
-    for (const [i, trackId] of req.trackIds.entries()) {
-      onProgress({ fraction: i / count, stage: 'loading audio' });
-      const audio = await next!;
-      next = i + 1 < count ? read(i + 1) : null;
-      // A failed read ahead is reported when its turn comes, not as an unhandled rejection now.
-      next?.catch(() => undefined);
-      // Progress is per track: the bridge cancels by terminating this worker, so no signal is needed here.
-      const opts = { fft, kernels, onProgress: (f: number) => void onProgress({ fraction: (i + f) / count, stage: 'analysing tracks' }) };
-      const { channels, sampleRate } = audio;
-      features[trackId] = channels.encoding === 'i16' ? analyseTrackPcm16(channels.data, sampleRate, opts) : analyseTrack(channels.data, sampleRate, opts);
-    }
-    onProgress({ fraction: 1, stage: 'analysing tracks' });
-    return features;
-  },
+  analyseTracks: (req, onProgress) => analyseTracks(req, onProgress),
 };
 
 Comlink.expose(api);

@@ -1,5 +1,6 @@
 import * as Comlink from 'comlink';
-import { renderMasterBus, renderMix } from './render-mix';
+import { heldTrackAudio, renderMasterBus, renderMix } from './render-mix';
+import { analyseTracks } from '../analysis/analyse-tracks';
 import { analyseForMastering, masterAnalysed, withInput, type MasteringAnalysis } from '../../src/dsp/mastering';
 import { measureLoudness } from '../../src/dsp/loudness';
 import type { RenderWorkerApi } from '../../src/shared/workers';
@@ -33,6 +34,8 @@ const api: RenderWorkerApi = {
     const out = withInput(core, analysis.input);
     return Comlink.transfer(out, [out.left.buffer, out.right.buffer]);
   },
+  // Auto-mix analysis here, where the tracks this worker rendered are still in memory.
+  analyseTracks: (req, onProgress) => analyseTracks(req, onProgress, (trackId) => heldTrackAudio(req.sessionId, trackId)),
   async measure(left, right, sampleRate) {
     return measureLoudness(right ? [left, right] : [left], sampleRate);
   },

@@ -16,6 +16,11 @@ let trackCacheBytes = 0;
 
 const audioBytes = (a: TrackAudio) => a.channels.reduce((sum, c) => sum + c.byteLength, 0);
 
+/** The track's audio if this worker holds it, without reading anything. */
+export function heldTrackAudio(sessionId: string, trackId: string): TrackAudio | undefined {
+  return trackCache.get(`${sessionId}/${trackId}`);
+}
+
 async function cachedTrackAudio(sessionId: string, trackId: string): Promise<TrackAudio | undefined> {
   const key = `${sessionId}/${trackId}`;
   const hit = trackCache.get(key);
