@@ -23,6 +23,9 @@
 // Speed: one pass over the original channels, 100 ms block by block, gathers the loudness meter's K-weighted energies,
 // the level and image sums and the mono downmix; the spectral part runs on the downmix resampled to
 // SPECTROGRAM.sampleRate, streamed frame by frame, and frames that the active statistics leave out are not transformed.
+// With the WebAssembly SIMD kernels (src/dsp/kernels.ts; the analysis worker and the render workers load them), that
+// pass streams chunk by chunk through the kernels, with the half-band, and each frame's spectrum work is one kernel
+// call; the TypeScript path computes the same features (tested against the frozen reference) and is the fallback.
 import { CancelledError } from '../shared/errors';
 import { FEATURE_BANDS_HZ, SPECTROGRAM, type TrackFeatures } from '../shared/features';
 import { kWeightingCoefficients, KWeightingFilter, loudnessFromMeanSquare, LOUDNESS_OFFSET_DB, StereoKWeightingFilter } from './k-weighting';
@@ -62,8 +65,9 @@ export interface AnalyseTrackOptions {
   /** The STFT's FFT (SPECTROGRAM.fftSize points): fft.js when absent; the analysis worker loads PFFFT. */
   fft?: PowerFft;
   /**
-   * The WebAssembly SIMD kernels (src/dsp/kernels.ts) for the pass over the samples and the half-band, for mono and
-   * stereo tracks: the same sums in the same double precision for loudness, float32 for the downmix and half-band.
+   * The WebAssembly SIMD kernels (src/dsp/kernels.ts) for the pass over the samples and the half-band (mono and stereo
+   * tracks at twice the analysis rate) and, with PFFFT, for the STFT frames: the K-weighting and level sums in the same
+   * double precision, float32 SIMD for the downmix, the half-band and the frames.
    */
   kernels?: DspKernels;
 }
