@@ -315,3 +315,236 @@ export function spectrumFrame(
     from = end;
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Loudness and mastering. The K-weighting and the limiter do the same double-precision arithmetic, in the
+// same order, as the TypeScript loops they stand in for (KWeightingFilter, limitWithLookahead), so both give
+// identical results; the true-peak interpolator runs in single precision, four centres at a time.
+
+/**
+ * K-weighted energy of samples [0, n) of one or two f32 channels (r = 0: mono), both channels in one f64x2 with
+ * KWeightingFilter's operation order; state: 8 f64 (z1, z2, w1, w2 as left/right pairs). Returns Σ left + Σ right.
+ * With `flushAtEnd` the state's denormals are zeroed, as KWeightingFilter does at the end of each call.
+ */
+export function kWeightedEnergy(l: usize, r: usize, n: i32, state: usize, flushAtEnd: bool): f64 {
+  const b0 = f64x2.splat(pb0), b1 = f64x2.splat(pb1), b2 = f64x2.splat(pb2), a1 = f64x2.splat(pa1), a2 = f64x2.splat(pa2);
+  const h1 = f64x2.splat(ha1), h2 = f64x2.splat(ha2), minusTwo = f64x2.splat(-2.0);
+  let z1 = v128.load(state), z2 = v128.load(state, 16), w1 = v128.load(state, 32), w2 = v128.load(state, 48);
+  let energy = f64x2.splat(0);
+  const right = r != 0 ? r : l;
+  for (let i = 0; i < n; i++) {
+    const p = <usize>i << 2;
+    const x = f64x2.replace_lane(f64x2.splat(<f64>load<f32>(l + p)), 1, <f64>load<f32>(right + p));
+    const y1 = f64x2.add(f64x2.mul(b0, x), z1);
+    z1 = f64x2.add(f64x2.sub(f64x2.mul(b1, x), f64x2.mul(a1, y1)), z2);
+    z2 = f64x2.sub(f64x2.mul(b2, x), f64x2.mul(a2, y1));
+    const y2 = f64x2.add(y1, w1);
+    w1 = f64x2.add(f64x2.sub(f64x2.mul(minusTwo, y1), f64x2.mul(h1, y2)), w2);
+    w2 = f64x2.sub(y1, f64x2.mul(h2, y2));
+    energy = f64x2.add(energy, f64x2.mul(y2, y2));
+  }
+  if (flushAtEnd) {
+    z1 = f64x2.replace_lane(f64x2.splat(flush(f64x2.extract_lane(z1, 0))), 1, flush(f64x2.extract_lane(z1, 1)));
+    z2 = f64x2.replace_lane(f64x2.splat(flush(f64x2.extract_lane(z2, 0))), 1, flush(f64x2.extract_lane(z2, 1)));
+    w1 = f64x2.replace_lane(f64x2.splat(flush(f64x2.extract_lane(w1, 0))), 1, flush(f64x2.extract_lane(w1, 1)));
+    w2 = f64x2.replace_lane(f64x2.splat(flush(f64x2.extract_lane(w2, 0))), 1, flush(f64x2.extract_lane(w2, 1)));
+  }
+  v128.store(state, z1);
+  v128.store(state, z2, 16);
+  v128.store(state, w1, 32);
+  v128.store(state, w2, 48);
+  const el = f64x2.extract_lane(energy, 0);
+  return r != 0 ? el + f64x2.extract_lane(energy, 1) : el;
+}
+
+/**
+ * limitWithLookahead's loop over n samples: f32 inputs l, r, env, ahead; f32 outputs outL, outR. state: released,
+ * boxSum, boxPos (as f64), then the box of `la` f64.
+ */
+export function limitLookahead(l: usize, r: usize, env: usize, ahead: usize, outL: usize, outR: usize, n: i32, gain: f64, ceiling: f64, aR: f64, la: i32, state: usize): void {
+  let released = load<f64>(state), boxSum = load<f64>(state, 8), boxPos = <i32>load<f64>(state, 16);
+  const box = state + 24;
+  const laF = <f64>la;
+  for (let i = 0; i < n; i++) {
+    const p4 = <usize>i << 2;
+    const pa = gain * <f64>load<f32>(ahead + p4);
+    const target: f64 = pa > ceiling ? <f64><f32>(ceiling / pa) : 1.0;
+    released = target < released ? target : target + aR * (released - target);
+    const slot = box + (<usize>boxPos << 3);
+    boxSum += released - load<f64>(slot);
+    store<f64>(slot, released);
+    if (++boxPos == la) boxPos = 0;
+    const pe = gain * <f64>load<f32>(env + p4);
+    const required: f64 = pe > ceiling ? <f64><f32>(ceiling / pe) : 1.0;
+    const smoothed = boxSum / laF;
+    const g = gain * (smoothed < required ? smoothed : required);
+    store<f32>(outL + p4, <f32>(<f64>load<f32>(l + p4) * g));
+    store<f32>(outR + p4, <f32>(<f64>load<f32>(r + p4) * g));
+  }
+  store<f64>(state, released);
+  store<f64>(state, boxSum, 8);
+  store<f64>(state, <f64>boxPos, 16);
+}
+
+/**
+ * scanFourTimesThirtyTwoTaps for centres [from, to) of the f32 signal at x (which holds 15 samples before `from` and
+ * 16 after `to`), four centres per step in single precision (the TypeScript loop sums in double; the two agree to
+ * about 1e-6 relative, 1e-5 dB): taps are 16 pair sums, 16 pair differences, 16 half-sample taps (f32).
+ * env = 0: returns the running maximum, starting at `peak`. Otherwise stores each centre's own peak (the sample
+ * included) into the f32 envelope at env, index c - from, where larger, and returns `peak`.
+ */
+export function truePeakFourByThirtyTwo(x: usize, from: i32, to: i32, taps: usize, peak: f32, env: usize): f32 {
+  const halfV = f32x4.splat(0.5);
+  let best = f32x4.splat(peak);
+  let c = from;
+  for (; c + 4 <= to; c += 4) {
+    let sum = f32x4.splat(0), diff = f32x4.splat(0), mid = f32x4.splat(0);
+    for (let k = 0; k < 16; k++) {
+      const lo = v128.load(x + (<usize>(c - 15 + k) << 2));
+      const hi = v128.load(x + (<usize>(c + 16 - k) << 2));
+      const a = f32x4.add(lo, hi);
+      const t = taps + (<usize>k << 2);
+      sum = f32x4.add(sum, f32x4.mul(v128.load32_splat(t), a));
+      diff = f32x4.add(diff, f32x4.mul(v128.load32_splat(t + 64), f32x4.sub(lo, hi)));
+      mid = f32x4.add(mid, f32x4.mul(v128.load32_splat(t + 128), a));
+    }
+    const pair = f32x4.mul(halfV, f32x4.add(f32x4.abs(sum), f32x4.abs(diff)));
+    const v = f32x4.pmax(pair, f32x4.abs(mid));
+    if (env == 0) {
+      best = f32x4.pmax(best, v);
+    } else {
+      const e = env + (<usize>(c - from) << 2);
+      v128.store(e, f32x4.pmax(v128.load(e), f32x4.pmax(f32x4.abs(v128.load(x + (<usize>c << 2))), v)));
+    }
+  }
+  let result = max(max(f32x4.extract_lane(best, 0), f32x4.extract_lane(best, 1)), max(f32x4.extract_lane(best, 2), f32x4.extract_lane(best, 3)));
+  for (; c < to; c++) {
+    let sum: f32 = 0, diff: f32 = 0, mid: f32 = 0;
+    for (let k = 0; k < 16; k++) {
+      const lo = load<f32>(x + (<usize>(c - 15 + k) << 2));
+      const hi = load<f32>(x + (<usize>(c + 16 - k) << 2));
+      const t = taps + (<usize>k << 2);
+      sum += load<f32>(t) * (lo + hi);
+      diff += load<f32>(t, 64) * (lo - hi);
+      mid += load<f32>(t, 128) * (lo + hi);
+    }
+    let v: f32 = 0.5 * (abs(sum) + abs(diff));
+    if (abs(mid) > v) v = abs(mid);
+    if (env == 0) {
+      if (v > result) result = v;
+    } else {
+      const own = abs(load<f32>(x + (<usize>c << 2)));
+      if (own > v) v = own;
+      const e = env + (<usize>(c - from) << 2);
+      if (v > load<f32>(e)) store<f32>(e, v);
+    }
+  }
+  return result;
+}
+
+/** Largest |x| over n f32 samples at x, at least `peak`. */
+export function absPeak(x: usize, n: i32, peak: f32): f32 {
+  let m = f32x4.splat(peak);
+  let i = 0;
+  // pmax keeps m when the sample is NaN, as the TypeScript comparison does.
+  for (; i + 4 <= n; i += 4) m = f32x4.pmax(m, f32x4.abs(v128.load(x + (<usize>i << 2))));
+  let r = max(max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)), max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
+  for (; i < n; i++) {
+    const a = abs(load<f32>(x + (<usize>i << 2)));
+    if (a > r) r = a;
+  }
+  return r;
+}
+
+/**
+ * The master bus's lookahead Limiter (src/dsp/dynamics.ts) over n frames of l and r, in place, with its exact
+ * arithmetic. state (f64 unless noted): 0 delayPos, 8 dqHead, 16 dqCount, 24 time, 32 released, 40 boxPos, 48 boxSum,
+ * then from 64: delayL (la f32), delayR (la f32), dqGain (la + 2 f64), dqTime (la + 2 f64), box (la f64), each
+ * 16-byte aligned.
+ */
+export function limiterProcess(l: usize, r: usize, n: i32, ceiling: f64, clamp: f64, aR: f64, la: i32, state: usize): void {
+  const delayL = state + 64;
+  const delayR = delayL + ((<usize>la * 4 + 15) & ~15);
+  const dqGain = delayR + ((<usize>la * 4 + 15) & ~15);
+  const dqSize = la + 2;
+  const dqTime = dqGain + ((<usize>dqSize * 8 + 15) & ~15);
+  const box = dqTime + ((<usize>dqSize * 8 + 15) & ~15);
+  const window = <f64>(la + 1);
+  const laF = <f64>la;
+  let delayPos = <i32>load<f64>(state), dqHead = <i32>load<f64>(state, 8), dqCount = <i32>load<f64>(state, 16);
+  let time = load<f64>(state, 24), released = load<f64>(state, 32), boxPos = <i32>load<f64>(state, 40), boxSum = load<f64>(state, 48);
+  for (let i = 0; i < n; i++) {
+    const p = <usize>i << 2;
+    const lv = <f64>load<f32>(l + p), rv = <f64>load<f32>(r + p);
+    const al = lv < 0 ? -lv : lv;
+    const ar = rv < 0 ? -rv : rv;
+    const peak = al > ar ? al : ar;
+    const required = peak > ceiling ? ceiling / peak : 1.0;
+    while (dqCount > 0) {
+      let back = dqHead + dqCount - 1;
+      if (back >= dqSize) back -= dqSize;
+      if (load<f64>(dqGain + (<usize>back << 3)) < required) break;
+      dqCount--;
+    }
+    let tail = dqHead + dqCount;
+    if (tail >= dqSize) tail -= dqSize;
+    store<f64>(dqGain + (<usize>tail << 3), required);
+    store<f64>(dqTime + (<usize>tail << 3), time);
+    dqCount++;
+    if (load<f64>(dqTime + (<usize>dqHead << 3)) <= time - window) {
+      if (++dqHead == dqSize) dqHead = 0;
+      dqCount--;
+    }
+    const held = load<f64>(dqGain + (<usize>dqHead << 3));
+    released = held < released ? held : released + (1 - aR) * (held - released);
+    const slot = box + (<usize>boxPos << 3);
+    boxSum += released - load<f64>(slot);
+    store<f64>(slot, released);
+    if (++boxPos == la) {
+      boxPos = 0;
+      boxSum = 0;
+      for (let k = 0; k < la; k++) boxSum += load<f64>(box + (<usize>k << 3));
+    }
+    const gain = boxSum / laF;
+    const d = <usize>delayPos << 2;
+    let outL = <f64>load<f32>(delayL + d) * gain;
+    let outR = <f64>load<f32>(delayR + d) * gain;
+    if (outL > clamp) outL = clamp;
+    else if (outL < -clamp) outL = -clamp;
+    if (outR > clamp) outR = clamp;
+    else if (outR < -clamp) outR = -clamp;
+    store<f32>(delayL + d, <f32>lv);
+    store<f32>(delayR + d, <f32>rv);
+    if (++delayPos == la) delayPos = 0;
+    store<f32>(l + p, <f32>outL);
+    store<f32>(r + p, <f32>outR);
+    time += 1;
+  }
+  store<f64>(state, <f64>delayPos);
+  store<f64>(state, <f64>dqHead, 8);
+  store<f64>(state, <f64>dqCount, 16);
+  store<f64>(state, time, 24);
+  store<f64>(state, released, 32);
+  store<f64>(state, <f64>boxPos, 40);
+  store<f64>(state, boxSum, 48);
+}
+
+/**
+ * dst[i] += f32(src[i] · gain) for n f32 samples: a channel strip that only scales, added into the bus with the same
+ * roundings as ChannelStrip.addPlain (the product in double, rounded to f32, then an f32 sum).
+ */
+export function addScaled(src: usize, dst: usize, n: i32, gain: f64): void {
+  const g = f64x2.splat(gain);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const p = <usize>i << 2;
+    const x = v128.load(src + p);
+    const lo = f32x4.demote_f64x2_zero(f64x2.mul(f64x2.promote_low_f32x4(x), g));
+    const hi = f32x4.demote_f64x2_zero(f64x2.mul(f64x2.promote_low_f32x4(i64x2.shuffle(x, x, 1, 0)), g));
+    v128.store(dst + p, f32x4.add(v128.load(dst + p), i64x2.shuffle(lo, hi, 0, 2)));
+  }
+  for (; i < n; i++) {
+    const p = <usize>i << 2;
+    store<f32>(dst + p, load<f32>(dst + p) + <f32>(<f64>load<f32>(src + p) * gain));
+  }
+}

@@ -207,6 +207,15 @@ export class ChannelStrip {
    * float32 as process() rounds it into a track buffer, so the bus sum is the same, without the copies.
    * Returns false, having done nothing, when the strip does more.
    */
+  /** The settled left and right gains when addPlain() would take the strip (it only scales), else null. */
+  plainGains(source: Float32Array[]): [number, number] | null {
+    const gain = this.#gain;
+    if (this.#compressorEnabled || !this.#eq.bypassed || !gain.settled || this.silent) return null;
+    const srcR = this.sourceChannels > 1 ? source[1] : source[0];
+    if (srcR.length !== source[0].length) return null;
+    return [gain.targetLeft, gain.targetRight];
+  }
+
   addPlain(source: Float32Array[], pos: number, busL: Float32Array, busR: Float32Array, n: number): boolean {
     const gain = this.#gain;
     if (this.#compressorEnabled || !this.#eq.bypassed || !gain.settled || this.silent) return false;

@@ -1,5 +1,6 @@
 // Feed-forward compressor and lookahead brickwall limiter, both stereo-linked.
 import type { CompressorSettings, LimiterSettings } from '../shared/mix';
+import type { DspKernels } from './kernels';
 
 const DB_TO_LN = Math.LN10 / 20;
 const LN_TO_DB = 20 / Math.LN10;
@@ -160,6 +161,23 @@ export class Compressor {
 
 const LIMITER_LOOKAHEAD_MS = 1.5;
 
+/** Where the kernels' limiterProcess keeps a Limiter's state in their streaming scratch area, and how much it may use. */
+const BUS_LIMITER_SCRATCH = 880 * 1024;
+const BUS_LIMITER_SCRATCH_BYTES = 128 * 1024;
+/** Frames per process() call on the kernels (Web Audio's quantum is 128). */
+const RENDER_QUANTUM_MAX = 1024;
+
+/** limiterProcess's state layout (byte offsets from its start), as src/dsp-kernels/kernels.ts reads it; end includes the I/O blocks. */
+function busLimiterLayout(la: number): { delayL: number; delayR: number; dqGain: number; dqTime: number; box: number; end: number } {
+  const up = (x: number) => Math.ceil(x / 16) * 16;
+  const delayL = 64;
+  const delayR = delayL + up(la * 4);
+  const dqGain = delayR + up(la * 4);
+  const dqTime = dqGain + up((la + 2) * 8);
+  const box = dqTime + up((la + 2) * 8);
+  return { delayL, delayR, dqGain, dqTime, box, end: box + up(la * 8) + 2 * RENDER_QUANTUM_MAX * 4 };
+}
+
 /** Largest float32 not above x, so a clamped sample stored in a Float32Array stays under it. */
 function float32AtMost(x: number): number {
   const f = Math.fround(x);
@@ -197,6 +215,7 @@ export class Limiter {
   readonly #box: Float64Array;
   #boxPos = 0;
   #boxSum = 0;
+  #kernel: { kernels: DspKernels; at: number; io: number } | null = null;
 
   constructor(sampleRate: number, settings?: LimiterSettings) {
     this.sampleRate = sampleRate;
@@ -211,6 +230,14 @@ export class Limiter {
   }
 
   setSettings(s: LimiterSettings): void {
+    const k = this.#kernel;
+    if (k) {
+      // The state lives in the kernels' memory while attached: change it here, then move it back.
+      this.detachKernels();
+      this.setSettings(s);
+      this.attachKernels(k.kernels);
+      return;
+    }
     if (s.enabled && !this.#enabled) this.#resetGain();
     this.#enabled = s.enabled;
     this.#ceiling = dbToGain(Math.min(s.ceilingDb, 0));
@@ -219,6 +246,13 @@ export class Limiter {
   }
 
   reset(): void {
+    const k = this.#kernel;
+    if (k) {
+      this.detachKernels();
+      this.reset();
+      this.attachKernels(k.kernels);
+      return;
+    }
     this.#delayL.fill(0);
     this.#delayR.fill(0);
     this.#delayPos = 0;
@@ -240,8 +274,61 @@ export class Limiter {
     return -gainToDb(this.#boxSum / this.latencyFrames);
   }
 
+  /**
+   * Runs process() on the WebAssembly kernels until detached (an offline render): the state moves into their
+   * scratch memory and back, and the samples are the same.
+   */
+  attachKernels(kernels: DspKernels): void {
+    if (this.#kernel) return;
+    const la = this.latencyFrames;
+    const at = kernels.streamScratch + BUS_LIMITER_SCRATCH;
+    const layout = busLimiterLayout(la);
+    if (layout.end > BUS_LIMITER_SCRATCH_BYTES) return;
+    const head = kernels.f64(at, 7);
+    head.set([this.#delayPos, this.#dqHead, this.#dqCount, this.#time, this.#releasedGain, this.#boxPos, this.#boxSum]);
+    kernels.f32(at + layout.delayL, la).set(this.#delayL);
+    kernels.f32(at + layout.delayR, la).set(this.#delayR);
+    kernels.f64(at + layout.dqGain, la + 2).set(this.#dqGain);
+    kernels.f64(at + layout.dqTime, la + 2).set(this.#dqTime);
+    kernels.f64(at + layout.box, la).set(this.#box);
+    this.#kernel = { kernels, at, io: at + layout.end - 2 * RENDER_QUANTUM_MAX * 4 };
+  }
+
+  /** Brings the state back from the kernels' memory; process() runs in TypeScript again. */
+  detachKernels(): void {
+    const k = this.#kernel;
+    if (!k) return;
+    this.#kernel = null;
+    const la = this.latencyFrames;
+    const layout = busLimiterLayout(la);
+    const head = k.kernels.f64(k.at, 7);
+    [this.#delayPos, this.#dqHead, this.#dqCount, this.#time, this.#releasedGain, this.#boxPos, this.#boxSum] = head;
+    this.#delayL.set(k.kernels.f32(k.at + layout.delayL, la));
+    this.#delayR.set(k.kernels.f32(k.at + layout.delayR, la));
+    this.#dqGain.set(k.kernels.f64(k.at + layout.dqGain, la + 2));
+    this.#dqTime.set(k.kernels.f64(k.at + layout.dqTime, la + 2));
+    this.#box.set(k.kernels.f64(k.at + layout.box, la));
+  }
+
   /** Limits left/right[0..n) in place; the output is the input delayed by latencyFrames. */
   process(left: Float32Array, right: Float32Array, n: number): void {
+    const k = this.#kernel;
+    if (k && this.#enabled && n <= RENDER_QUANTUM_MAX) {
+      const { kernels } = k;
+      kernels.f32(k.io, n).set(left.subarray(0, n));
+      kernels.f32(k.io + RENDER_QUANTUM_MAX * 4, n).set(right.subarray(0, n));
+      kernels.exports.limiterProcess(k.io, k.io + RENDER_QUANTUM_MAX * 4, n, this.#ceiling, this.#ceilingF32, this.#releaseCoef, this.latencyFrames, k.at);
+      left.set(kernels.f32(k.io, n));
+      right.set(kernels.f32(k.io + RENDER_QUANTUM_MAX * 4, n));
+      return;
+    }
+    if (k) {
+      // Disabled, or an odd block: the TypeScript loop on the state brought back.
+      this.detachKernels();
+      this.process(left, right, n);
+      this.attachKernels(k.kernels);
+      return;
+    }
     const delayL = this.#delayL, delayR = this.#delayR;
     const lookahead = this.latencyFrames;
     let delayPos = this.#delayPos;

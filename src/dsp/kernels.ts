@@ -34,6 +34,12 @@ interface KernelExports {
     mel: number,
     out: number,
   ): void;
+  kWeightedEnergy(l: number, r: number, n: number, state: number, flushAtEnd: boolean): number;
+  limitLookahead(l: number, r: number, env: number, ahead: number, outL: number, outR: number, n: number, gain: number, ceiling: number, aR: number, la: number, state: number): void;
+  truePeakFourByThirtyTwo(x: number, from: number, to: number, taps: number, peak: number, env: number): number;
+  absPeak(x: number, n: number, peak: number): number;
+  limiterProcess(l: number, r: number, n: number, ceiling: number, clamp: number, aR: number, la: number, state: number): void;
+  addScaled(src: number, dst: number, n: number, gain: number): void;
 }
 
 const MAX_BYTES = 2 ** 32 - 2 ** 16;
@@ -41,10 +47,18 @@ const MAX_BYTES = 2 ** 32 - 2 ** 16;
 /** Bytes of the small scratch area before the layouts, for per-frame work that runs while a layout's data is in use. */
 export const FRAME_SCRATCH_BYTES = 64 * 1024;
 
+/**
+ * Bytes of the streaming scratch area after it, for the loudness, true-peak and limiter loops: they copy bounded
+ * chunks of the caller's arrays in and out, so a whole mix never has to live in (and first touch) the kernels' memory.
+ */
+export const STREAM_SCRATCH_BYTES = 1024 * 1024;
+
 export interface DspKernels {
   readonly exports: KernelExports;
   /** Offset of the FRAME_SCRATCH_BYTES scratch area, which layout() never touches. */
   readonly frameScratch: number;
+  /** Offset of the STREAM_SCRATCH_BYTES streaming scratch area, which layout() never touches either. */
+  readonly streamScratch: number;
   /**
    * Lays out regions of the given byte sizes from the start of the scratch area (each 16-byte aligned), growing the
    * memory to hold them; returns their byte offsets. Earlier layouts are overwritten: one job at a time.
@@ -60,11 +74,13 @@ export async function loadDspKernels(bytes: ArrayBuffer | Uint8Array): Promise<D
   const { instance } = await WebAssembly.instantiate(bytes, { env: { abort: kernelAbort } });
   const exports = instance.exports as KernelExports;
   const frameScratch = exports.heapBase();
-  const base = frameScratch + FRAME_SCRATCH_BYTES;
+  const streamScratch = frameScratch + FRAME_SCRATCH_BYTES;
+  const base = streamScratch + STREAM_SCRATCH_BYTES;
   if (!exports.reserve(base)) throw new RangeError('The DSP kernels could not reserve their scratch memory');
   return {
     exports,
     frameScratch,
+    streamScratch,
     layout(sizes) {
       const offsets: number[] = [];
       let at = base;
@@ -79,6 +95,21 @@ export async function loadDspKernels(bytes: ArrayBuffer | Uint8Array): Promise<D
     f32: (offset, length) => new Float32Array(exports.memory.buffer, offset, length),
     f64: (offset, length) => new Float64Array(exports.memory.buffer, offset, length),
   };
+}
+
+let active: DspKernels | null = null;
+
+/**
+ * Lets the loudness, true-peak and mastering loops of src/dsp run on these kernels (null: their TypeScript twins,
+ * which give the same results). A worker installs them once they have loaded; Node scripts need not.
+ */
+export function useDspKernels(kernels: DspKernels | null): void {
+  active = kernels;
+}
+
+/** The installed kernels, if any. */
+export function activeDspKernels(): DspKernels | null {
+  return active;
 }
 
 function kernelAbort(): never {

@@ -3,6 +3,8 @@ import { CancelledError } from '../shared/errors';
 import type { LoudnessReport } from '../shared/mastering';
 import { KWeightingFilter, loudnessFromMeanSquare, LOUDNESS_OFFSET_DB } from './k-weighting';
 import { amplitudeToDb, samplePeak, TruePeakDetector } from './true-peak';
+import { activeDspKernels } from './kernels';
+import { EXACT_HOP_FRAMES, KernelKWeighting } from './kernel-streams';
 
 export type { LoudnessReport };
 
@@ -127,6 +129,10 @@ function measurePowers(
   const { count: hops, start: hopStart } = meter;
 
   const filters = channels.map(() => new KWeightingFilter(sampleRate));
+  // Mono or stereo at unit weights (nearly everything) runs on the kernels when a worker has them: same sums.
+  const kernels = activeDspKernels();
+  const onKernels =
+    kernels && channels.length <= 2 && weights.every((w) => w === 1) && hopStart(1) < EXACT_HOP_FRAMES ? new KernelKWeighting(kernels, sampleRate) : null;
   const detectors = withTruePeak ? channels.map(() => new TruePeakDetector(sampleRate)) : [];
   const hopEnergy = new Float64Array(hops);
   let peak = withTruePeak ? samplePeak(channels) : 0;
@@ -140,8 +146,12 @@ function measurePowers(
       const from = hopStart(k);
       const n = hopStart(k + 1) - from;
       let energy = 0;
-      for (let c = 0; c < channels.length; c++) {
-        if (weights[c] !== 0) energy += weights[c] * filters[c].sumOfSquares(channels[c], from, n);
+      if (onKernels) {
+        energy = onKernels.sumOfSquares(channels[0], channels.length > 1 ? channels[1] : null, from, n);
+      } else {
+        for (let c = 0; c < channels.length; c++) {
+          if (weights[c] !== 0) energy += weights[c] * filters[c].sumOfSquares(channels[c], from, n);
+        }
       }
       hopEnergy[k] = energy;
     }

@@ -7,6 +7,8 @@ import { Compressor, dbToGain, gainToDb, onePoleCoefficient } from './dynamics';
 import { integratedLoudness, measureLoudness, measureLoudnessWithoutPeaks, type LoudnessReport } from './loudness';
 import { addFourTimesThirtyTwoTapEnvelope, amplitudeToDb, oversamplingFactor, samplePeak, truePeak, truePeakInterpolatorTaps, TRUE_PEAK_TAPS_PER_PHASE, truePeakDb } from './true-peak';
 import { sanitizeSamples } from './peaks';
+import { activeDspKernels } from './kernels';
+import { kernelLimitWithLookahead } from './kernel-streams';
 
 const LOOKAHEAD_MS = 1.5;
 const RELEASE_MS = 60;
@@ -254,6 +256,9 @@ function limitWithLookahead(
   const n = left.length;
   const la = lookaheadFrames(sampleRate);
   const aR = onePoleCoefficient(RELEASE_MS, sampleRate);
+  const kernels = activeDspKernels();
+  const onKernels = kernels && kernelLimitWithLookahead(kernels, left, right, env, ahead, gain, ceiling, aR, la);
+  if (onKernels) return onKernels;
   const fround = Math.fround;
   const outL = new Float32Array(n);
   const outR = new Float32Array(n);

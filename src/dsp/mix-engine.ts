@@ -1,5 +1,6 @@
 // The mixer: channel strips summed into the master chain. The same code drives the AudioWorklet
 // (live) and the render worker (offline), so both produce the same samples.
+import { activeDspKernels, type DspKernels } from './kernels';
 import { CancelledError } from '../shared/errors';
 import { defaultMasterSettings, defaultTrackSettings } from '../shared/mix';
 import type { MasterSettings, MixSettings, TrackSettings } from '../shared/mix';
@@ -183,6 +184,31 @@ export class MixEngine {
     outR.set(this.#busR.subarray(0, n));
   }
 
+  /**
+   * Each audible track's channels and gains when every audible strip only scales (ChannelStrip.plainGains), in the
+   * order the bus sums them; null otherwise. Silent strips are left out: they add nothing.
+   */
+  plainTracks(): { left: Float32Array; right: Float32Array; gains: [number, number] }[] | null {
+    const out: { left: Float32Array; right: Float32Array; gains: [number, number] }[] = [];
+    for (const slot of this.#slots.values()) {
+      if (slot.strip.silent) continue;
+      const gains = slot.strip.plainGains(slot.track.channels);
+      if (!gains) return null;
+      const [left] = slot.track.channels;
+      out.push({ left, right: slot.strip.sourceChannels > 1 ? slot.track.channels[1] : left, gains });
+    }
+    return out;
+  }
+
+  /** Runs the master limiter on the kernels until detachKernels() (offline renders). */
+  attachKernels(kernels: DspKernels): void {
+    this.#limiter.attachKernels(kernels);
+  }
+
+  detachKernels(): void {
+    this.#limiter.detachKernels();
+  }
+
   /** Only the sum of the track strips, before the master chain: lets a render split tracks across workers. */
   processTracks(pos: number, outL: Float32Array, outR: Float32Array, n: number): void {
     if (n > RENDER_QUANTUM) throw new RangeError(`processTracks() renders at most ${RENDER_QUANTUM} frames, got ${n}`);
@@ -276,7 +302,59 @@ export function renderOffline(
 
 /** Sum of the track strips over [startFrame, endFrame), no master chain (one part of a split render). */
 export function renderTracksOffline(engine: MixEngine, startFrame: number, endFrame: number, opts: RenderOptions = {}): { left: Float32Array; right: Float32Array } {
+  const kernels = activeDspKernels();
+  if (kernels) {
+    engine.reset();
+    const plain = engine.plainTracks();
+    if (plain) return sumPlainTracksOnKernels(kernels, plain, startFrame, endFrame, opts);
+  }
   return renderBlocks(engine, startFrame, endFrame, 0, opts, (pos, l, r, n) => engine.processTracks(pos, l, r, n));
+}
+
+/** Frames per chunk of sumPlainTracksOnKernels: bus and source chunks stay in cache. */
+const PLAIN_CHUNK = 8192;
+
+/**
+ * renderTracksOffline when every audible strip only scales: each track's product added into a bus in the kernels'
+ * memory, in the engine's track order and with its roundings, so the sum is the same as processTracks gives.
+ */
+function sumPlainTracksOnKernels(
+  kernels: DspKernels,
+  tracks: { left: Float32Array; right: Float32Array; gains: [number, number] }[],
+  startFrame: number,
+  endFrame: number,
+  opts: RenderOptions,
+): { left: Float32Array; right: Float32Array } {
+  const { onProgress, signal } = opts;
+  const start = Math.floor(startFrame);
+  const total = Math.max(0, Math.floor(endFrame) - start);
+  const left = new Float32Array(total);
+  const right = new Float32Array(total);
+  const [busL, busR, src] = kernels.layout([PLAIN_CHUNK * 4, PLAIN_CHUNK * 4, PLAIN_CHUNK * 4]);
+  const x = kernels.exports;
+  for (let done = 0; done < total; done += PLAIN_CHUNK) {
+    if (signal?.aborted) throw new CancelledError('Render cancelled');
+    const m = Math.min(PLAIN_CHUNK, total - done);
+    kernels.f32(busL, m).fill(0);
+    kernels.f32(busR, m).fill(0);
+    const pos = start + done;
+    for (const t of tracks) {
+      // Frames outside the source add silence: only [first, last) of the chunk is read.
+      const first = Math.min(m, Math.max(0, -pos));
+      const last = Math.max(first, Math.min(m, t.left.length - pos));
+      if (last <= first) continue;
+      const [gl, gr] = t.gains;
+      kernels.f32(src, last - first).set(t.left.subarray(pos + first, pos + last));
+      x.addScaled(src, busL + first * 4, last - first, gl);
+      kernels.f32(src, last - first).set(t.right.subarray(pos + first, pos + last));
+      x.addScaled(src, busR + first * 4, last - first, gr);
+    }
+    left.set(kernels.f32(busL, m), done);
+    right.set(kernels.f32(busR, m), done);
+    if (onProgress && done + m < total) onProgress((done + m) / total);
+  }
+  onProgress?.(1);
+  return { left, right };
 }
 
 /** The master chain over a summed bus, latency removed: completes a split render. */
@@ -318,6 +396,9 @@ function renderBlocks(
   engine.metering = false;
   try {
     engine.reset();
+    // Offline, the master limiter runs on the WebAssembly kernels when this worker has them (the same samples).
+    const kernels = activeDspKernels();
+    if (kernels) engine.attachKernels(kernels);
     let nextProgress = progressEvery;
     for (let done = 0; done < renderFrames; done += RENDER_QUANTUM) {
       if (signal?.aborted) throw new CancelledError('Render cancelled');
@@ -334,6 +415,7 @@ function renderBlocks(
       }
     }
   } finally {
+    engine.detachKernels();
     engine.metering = wasMetering;
   }
   onProgress?.(1);

@@ -1,4 +1,6 @@
 // ITU-R BS.1770-4 Annex 2 true-peak: oversample to at least 176.4 kHz, then take the absolute peak.
+import { activeDspKernels } from './kernels';
+import { kernelSamplePeak, kernelTruePeakFourByThirtyTwo } from './kernel-streams';
 
 /** Oversampled rate the standard asks for: 4× at 44.1/48 kHz, 2× at 88.2/96 kHz. */
 const MIN_OVERSAMPLED_RATE = 176_400;
@@ -101,7 +103,9 @@ let fourByThirtyTwo: FoldedInterpolatorTaps | null = null;
  */
 export function addFourTimesThirtyTwoTapEnvelope(work: Float32Array, from: number, to: number, envelope: Float32Array, envelopeOffset: number): void {
   const f = (fourByThirtyTwo ??= foldedInterpolatorTaps(4, 32));
-  scanFourTimesThirtyTwoTaps(work, f.pairSum, f.pairDiff, f.middle!, from, to, 0, envelope, envelopeOffset);
+  const kernels = activeDspKernels();
+  if (kernels) kernelTruePeakFourByThirtyTwo(kernels, { pairSum: f.pairSum, pairDiff: f.pairDiff, middle: f.middle! }, work, from, to, 0, envelope, envelopeOffset);
+  else scanFourTimesThirtyTwoTaps(work, f.pairSum, f.pairDiff, f.middle!, from, to, 0, envelope, envelopeOffset);
 }
 
 /**
@@ -186,6 +190,13 @@ export class TruePeakDetector {
   /** Peak over interpolation centres [from, to) of work, each needing work[c - T/2 + 1 … c + T/2]. */
   #scan(work: Float32Array, from: number, to: number, atLeast: number): number {
     const half = this.#tapsPerPhase / 2;
+    const kernels = this.oversampling === 4 && half === 16 ? activeDspKernels() : null;
+    if (kernels) {
+      // The kernels scan every centre faster than the bounds below could skip them; the maximum is the same.
+      const samples = kernelSamplePeak(kernels, [work.subarray(from, to)]);
+      const taps = { pairSum: this.#pairSumTaps, pairDiff: this.#pairDiffTaps, middle: this.#middleTaps! };
+      return kernelTruePeakFourByThirtyTwo(kernels, taps, work, from, to, samples > atLeast ? samples : atLeast);
+    }
     // Spans of 2·half centres reach half-1 samples before and half after them: with maxima of
     // half-sample chunks aligned to `from`, a span's reach lies in four chunks. chunkMax[0] is the
     // chunk before `from`, chunkMax[count + 1] the samples after `to`.
@@ -221,7 +232,11 @@ export class TruePeakDetector {
 
   #scanRun(work: Float32Array, from: number, to: number, peak: number): number {
     const half = this.#tapsPerPhase / 2;
-    if (this.oversampling === 4 && half === 16) return scanFourTimesThirtyTwoTaps(work, this.#pairSumTaps, this.#pairDiffTaps, this.#middleTaps!, from, to, peak);
+    if (this.oversampling === 4 && half === 16) {
+      const kernels = activeDspKernels();
+      if (kernels) return kernelTruePeakFourByThirtyTwo(kernels, { pairSum: this.#pairSumTaps, pairDiff: this.#pairDiffTaps, middle: this.#middleTaps! }, work, from, to, peak);
+      return scanFourTimesThirtyTwoTaps(work, this.#pairSumTaps, this.#pairDiffTaps, this.#middleTaps!, from, to, peak);
+    }
     if (this.oversampling === 4 && half === 8) return scanFourTimesSixteenTaps(work, this.#pairSumTaps, this.#pairDiffTaps, this.#middleTaps!, from, to, peak);
     return this.#scanAnyFactor(work, from, to, peak);
   }
@@ -377,6 +392,8 @@ function absMax(x: Float32Array, from: number, to: number): number {
 
 /** Linear absolute sample peak over all channels. */
 export function samplePeak(channels: Float32Array[]): number {
+  const kernels = activeDspKernels();
+  if (kernels) return kernelSamplePeak(kernels, channels);
   let peak = 0;
   for (const ch of channels) {
     for (let i = 0; i < ch.length; i++) {

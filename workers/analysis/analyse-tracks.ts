@@ -7,7 +7,7 @@ import type { TrackAudio } from '../../src/shared/session';
 import { loadPffftPower } from '../../src/dsp/pffft';
 import { SPECTROGRAM } from '../../src/shared/features';
 import type { PowerFft } from '../../src/dsp/stft';
-import { loadDspKernels, type DspKernels } from '../../src/dsp/kernels';
+import { dspKernels } from '../shared/dsp-kernels';
 
 // PFFFT (WASM SIMD) for the STFT, ~8× faster than fft.js; fft.js if it cannot load (the features are the same).
 let fftPromise: Promise<PowerFft | undefined> | null = null;
@@ -17,19 +17,6 @@ function stftFft(): Promise<PowerFft | undefined> {
     return undefined;
   });
   return fftPromise;
-}
-
-// The WebAssembly SIMD kernels for the pass over the samples and the half-band; the TypeScript twins if they cannot load.
-let kernelsPromise: Promise<DspKernels | undefined> | null = null;
-function dspKernels(): Promise<DspKernels | undefined> {
-  kernelsPromise ??= fetch(new URL('../../src/dsp/kernels.wasm', import.meta.url))
-    .then((r) => (r.ok ? r.arrayBuffer() : Promise.reject(new Error(`HTTP ${r.status}`))))
-    .then((bytes) => loadDspKernels(bytes))
-    .catch((e: unknown) => {
-      console.warn('The DSP kernels did not load; the analysis runs in TypeScript:', e);
-      return undefined;
-    });
-  return kernelsPromise;
 }
 
 /**

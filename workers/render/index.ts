@@ -4,6 +4,7 @@ import { analyseTracks } from '../analysis/analyse-tracks';
 import { analyseForMastering, masterAnalysed, withInput, type MasteringAnalysis } from '../../src/dsp/mastering';
 import { measureLoudness } from '../../src/dsp/loudness';
 import type { RenderWorkerApi } from '../../src/shared/workers';
+import { dspKernels } from '../shared/dsp-kernels';
 
 // The last mastering analysis: an export's second pass (more headroom) only re-limits.
 let cached: { key: string; analysis: MasteringAnalysis } | null = null;
@@ -14,10 +15,12 @@ const api: RenderWorkerApi = {
     return Comlink.transfer(result, [result.left.buffer, result.right.buffer, result.peaks.buffer]);
   },
   async renderMasterBus(req, onProgress) {
+    await dspKernels();
     const result = renderMasterBus(req, onProgress);
     return Comlink.transfer(result, [result.left.buffer, result.right.buffer, result.peaks.buffer]);
   },
   async master(req, onProgress, input) {
+    await dspKernels();
     const report = (fraction: number, stage: string) => void onProgress({ fraction, stage });
     report(0.1, 'analyse');
     let analysis = req.analysisKey && cached?.key === req.analysisKey ? cached.analysis : null;
@@ -37,6 +40,7 @@ const api: RenderWorkerApi = {
   // Auto-mix analysis here, where the tracks this worker rendered are still in memory.
   analyseTracks: (req, onProgress) => analyseTracks(req, onProgress, (trackId) => heldTrackAudio(req.sessionId, trackId)),
   async measure(left, right, sampleRate) {
+    await dspKernels();
     return measureLoudness(right ? [left, right] : [left], sampleRate);
   },
 };
