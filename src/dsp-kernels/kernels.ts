@@ -397,24 +397,36 @@ export function truePeakFourByThirtyTwo(x: usize, from: i32, to: i32, taps: usiz
   const halfV = f32x4.splat(0.5);
   let best = f32x4.splat(peak);
   let c = from;
-  for (; c + 4 <= to; c += 4) {
+  // Eight centres per step, as two independent groups of four: twice the work in flight per tap.
+  for (; c + 8 <= to; c += 8) {
     let sum = f32x4.splat(0), diff = f32x4.splat(0), mid = f32x4.splat(0);
+    let sum2 = f32x4.splat(0), diff2 = f32x4.splat(0), mid2 = f32x4.splat(0);
+    let lp = x + (<usize>(c - 15) << 2);
+    let hp = x + (<usize>(c + 16) << 2);
     for (let k = 0; k < 16; k++) {
-      const lo = v128.load(x + (<usize>(c - 15 + k) << 2));
-      const hi = v128.load(x + (<usize>(c + 16 - k) << 2));
-      const a = f32x4.add(lo, hi);
+      const lo = v128.load(lp), lo2 = v128.load(lp, 16);
+      const hi = v128.load(hp), hi2 = v128.load(hp, 16);
       const t = taps + (<usize>k << 2);
-      sum = f32x4.add(sum, f32x4.mul(v128.load32_splat(t), a));
-      diff = f32x4.add(diff, f32x4.mul(v128.load32_splat(t + 64), f32x4.sub(lo, hi)));
-      mid = f32x4.add(mid, f32x4.mul(v128.load32_splat(t + 128), a));
+      const ts = v128.load32_splat(t), td = v128.load32_splat(t + 64), tm = v128.load32_splat(t + 128);
+      const a = f32x4.add(lo, hi), a2 = f32x4.add(lo2, hi2);
+      sum = f32x4.add(sum, f32x4.mul(ts, a));
+      sum2 = f32x4.add(sum2, f32x4.mul(ts, a2));
+      diff = f32x4.add(diff, f32x4.mul(td, f32x4.sub(lo, hi)));
+      diff2 = f32x4.add(diff2, f32x4.mul(td, f32x4.sub(lo2, hi2)));
+      mid = f32x4.add(mid, f32x4.mul(tm, a));
+      mid2 = f32x4.add(mid2, f32x4.mul(tm, a2));
+      lp += 4;
+      hp -= 4;
     }
-    const pair = f32x4.mul(halfV, f32x4.add(f32x4.abs(sum), f32x4.abs(diff)));
-    const v = f32x4.pmax(pair, f32x4.abs(mid));
+    const v = f32x4.pmax(f32x4.mul(halfV, f32x4.add(f32x4.abs(sum), f32x4.abs(diff))), f32x4.abs(mid));
+    const v2 = f32x4.pmax(f32x4.mul(halfV, f32x4.add(f32x4.abs(sum2), f32x4.abs(diff2))), f32x4.abs(mid2));
     if (env == 0) {
-      best = f32x4.pmax(best, v);
+      best = f32x4.pmax(best, f32x4.pmax(v, v2));
     } else {
       const e = env + (<usize>(c - from) << 2);
-      v128.store(e, f32x4.pmax(v128.load(e), f32x4.pmax(f32x4.abs(v128.load(x + (<usize>c << 2))), v)));
+      const own = x + (<usize>c << 2);
+      v128.store(e, f32x4.pmax(v128.load(e), f32x4.pmax(f32x4.abs(v128.load(own)), v)));
+      v128.store(e, f32x4.pmax(v128.load(e, 16), f32x4.pmax(f32x4.abs(v128.load(own, 16)), v2)), 16);
     }
   }
   let result = max(max(f32x4.extract_lane(best, 0), f32x4.extract_lane(best, 1)), max(f32x4.extract_lane(best, 2), f32x4.extract_lane(best, 3)));
