@@ -560,3 +560,74 @@ export function addScaled(src: usize, dst: usize, n: i32, gain: f64): void {
     store<f32>(dst + p, load<f32>(dst + p) + <f32>(<f64>load<f32>(src + p) * gain));
   }
 }
+
+/** Replaces NaN and ±Infinity among n f32 samples at x with 0, in place; returns how many there were. */
+export function zeroNonFinite(x: usize, n: i32): i32 {
+  const zero = f32x4.splat(0);
+  let bad = i32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const p = x + (<usize>i << 2);
+    const v = v128.load(p);
+    // v − v is 0 for every finite number and NaN for NaN and ±Infinity (NaN ≠ 0).
+    const mask = f32x4.ne(f32x4.sub(v, v), zero);
+    if (v128.any_true(mask)) {
+      v128.store(p, v128.andnot(v, mask));
+      bad = i32x4.sub(bad, mask);
+    }
+  }
+  let count = i32x4.extract_lane(bad, 0) + i32x4.extract_lane(bad, 1) + i32x4.extract_lane(bad, 2) + i32x4.extract_lane(bad, 3);
+  for (; i < n; i++) {
+    const p = x + (<usize>i << 2);
+    const v = load<f32>(p);
+    if (v - v != 0) {
+      store<f32>(p, 0);
+      count++;
+    }
+  }
+  return count;
+}
+
+/** Smallest and largest of n f32 samples at x, stored as two f32 at out (n ≥ 1). */
+export function minMax(x: usize, n: i32, out: usize): void {
+  let lo = f32x4.splat(Infinity), hi = f32x4.splat(-Infinity);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(x + (<usize>i << 2));
+    lo = f32x4.pmin(lo, v);
+    hi = f32x4.pmax(hi, v);
+  }
+  let mn = min(min(f32x4.extract_lane(lo, 0), f32x4.extract_lane(lo, 1)), min(f32x4.extract_lane(lo, 2), f32x4.extract_lane(lo, 3)));
+  let mx = max(max(f32x4.extract_lane(hi, 0), f32x4.extract_lane(hi, 1)), max(f32x4.extract_lane(hi, 2), f32x4.extract_lane(hi, 3)));
+  for (; i < n; i++) {
+    const v = load<f32>(x + (<usize>i << 2));
+    if (v < mn) mn = v;
+    if (v > mx) mx = v;
+  }
+  store<f32>(out, mn);
+  store<f32>(out, mx, 4);
+}
+
+/** Σ (l² + r²) in double precision (the channels in the two lanes) and the peak |sample| of n frames; f64 sum, f64 peak at out. */
+export function levels(l: usize, r: usize, n: i32, out: usize): void {
+  let sum = f64x2.splat(0);
+  let peak = f32x4.splat(0);
+  let i = 0;
+  for (; i + 2 <= n; i += 2) {
+    const p = <usize>i << 2;
+    const a = f64x2.promote_low_f32x4(v128.load64_zero(l + p));
+    const b = f64x2.promote_low_f32x4(v128.load64_zero(r + p));
+    sum = f64x2.add(sum, f64x2.add(f64x2.mul(a, a), f64x2.mul(b, b)));
+    peak = f32x4.pmax(peak, f32x4.abs(i64x2.shuffle(v128.load64_zero(l + p), v128.load64_zero(r + p), 0, 2)));
+  }
+  let s = f64x2.extract_lane(sum, 0) + f64x2.extract_lane(sum, 1);
+  let m = max(max(f32x4.extract_lane(peak, 0), f32x4.extract_lane(peak, 1)), max(f32x4.extract_lane(peak, 2), f32x4.extract_lane(peak, 3)));
+  for (; i < n; i++) {
+    const a = load<f32>(l + (<usize>i << 2)), b = load<f32>(r + (<usize>i << 2));
+    s += <f64>a * a + <f64>b * b;
+    if (abs(a) > m) m = abs(a);
+    if (abs(b) > m) m = abs(b);
+  }
+  store<f64>(out, s);
+  store<f64>(out, <f64>m, 8);
+}

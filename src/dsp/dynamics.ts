@@ -165,7 +165,7 @@ const LIMITER_LOOKAHEAD_MS = 1.5;
 const BUS_LIMITER_SCRATCH = 880 * 1024;
 const BUS_LIMITER_SCRATCH_BYTES = 128 * 1024;
 /** Frames per process() call on the kernels (Web Audio's quantum is 128). */
-const RENDER_QUANTUM_MAX = 1024;
+const RENDER_QUANTUM_MAX = 4096;
 
 /** limiterProcess's state layout (byte offsets from its start), as src/dsp-kernels/kernels.ts reads it; end includes the I/O blocks. */
 function busLimiterLayout(la: number): { delayL: number; delayR: number; dqGain: number; dqTime: number; box: number; end: number } {

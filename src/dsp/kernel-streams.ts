@@ -151,3 +151,82 @@ export function kernelSamplePeak(k: DspKernels, channels: Float32Array[]): numbe
   }
   return peak;
 }
+
+/** sanitizeSamples on the kernels: NaN and ±Infinity become 0 in place; only chunks that had any are written back. */
+export function kernelSanitize(k: DspKernels, ch: Float32Array): number {
+  let replaced = 0;
+  const at = k.streamScratch + TP_WORK;
+  for (let start = 0; start < ch.length; start += TRUE_PEAK_CHUNK) {
+    const m = Math.min(TRUE_PEAK_CHUNK, ch.length - start);
+    const chunk = ch.subarray(start, start + m);
+    f32(k, TP_WORK, m).set(chunk);
+    const bad = k.exports.zeroNonFinite(at, m);
+    if (bad > 0) {
+      chunk.set(f32(k, TP_WORK, m));
+      replaced += bad;
+    }
+  }
+  return replaced;
+}
+
+/** computePeaks' min/max pairs on the kernels (the same values: a min and a max are exact). */
+export function kernelComputePeaks(k: DspKernels, channels: Float32Array[], bins: number, binRange: (b: number) => [number, number]): Float32Array {
+  const peaks = new Float32Array(bins * 2);
+  for (let b = 0; b < bins; b++) {
+    peaks[2 * b] = Infinity;
+    peaks[2 * b + 1] = -Infinity;
+  }
+  const at = k.streamScratch + TP_WORK;
+  const out = k.streamScratch + KW_STATE;
+  const result = f32(k, KW_STATE, 2);
+  for (const ch of channels) {
+    let chunkStart = 0;
+    let chunkEnd = 0;
+    for (let b = 0; b < bins; b++) {
+      const [from, to] = binRange(b);
+      const end = Math.min(to, ch.length);
+      if (end <= from) break;
+      if (end > chunkEnd || from < chunkStart) {
+        chunkStart = from;
+        chunkEnd = Math.min(ch.length, from + TRUE_PEAK_CHUNK);
+        f32(k, TP_WORK, chunkEnd - chunkStart).set(ch.subarray(chunkStart, chunkEnd));
+      }
+      k.exports.minMax(at + (from - chunkStart) * 4, end - from, out);
+      if (result[0] < peaks[2 * b]) peaks[2 * b] = result[0];
+      if (result[1] > peaks[2 * b + 1]) peaks[2 * b + 1] = result[1];
+    }
+  }
+  for (let i = 0; i < peaks.length; i++) if (!Number.isFinite(peaks[i])) peaks[i] = 0;
+  return peaks;
+}
+
+/** Σ (l² + r²) and the peak |sample| of a stereo signal, on the kernels. */
+export function kernelLevels(k: DspKernels, left: Float32Array, right: Float32Array): { sumSquares: number; peak: number } {
+  let sumSquares = 0;
+  let peak = 0;
+  const out = k.f64(k.streamScratch + KW_STATE, 2);
+  for (let start = 0; start < left.length; start += TRUE_PEAK_CHUNK) {
+    const m = Math.min(TRUE_PEAK_CHUNK, left.length - start);
+    f32(k, TP_WORK, m).set(left.subarray(start, start + m));
+    f32(k, TP_ENV, m).set(right.subarray(start, start + m));
+    k.exports.levels(k.streamScratch + TP_WORK, k.streamScratch + TP_ENV, m, k.streamScratch + KW_STATE);
+    sumSquares += out[0];
+    if (out[1] > peak) peak = out[1];
+  }
+  return { sumSquares, peak };
+}
+
+/** bus[i] += part[i] over bus's length (part at least as long), on the kernels: the same f32 sums. */
+export function kernelAddInto(k: DspKernels, bus: Float32Array, part: Float32Array): void {
+  const a = k.streamScratch + TP_WORK;
+  const b = k.streamScratch + TP_ENV;
+  for (let start = 0; start < bus.length; start += TRUE_PEAK_CHUNK) {
+    const m = Math.min(TRUE_PEAK_CHUNK, bus.length - start);
+    const chunk = bus.subarray(start, start + m);
+    f32(k, TP_WORK, m).set(chunk);
+    f32(k, TP_ENV, m).set(part.subarray(start, start + m));
+    // Times exactly 1: the product is the sample itself, so this is the plain f32 sum.
+    k.exports.addScaled(b, a, m, 1);
+    chunk.set(f32(k, TP_WORK, m));
+  }
+}

@@ -40,6 +40,9 @@ interface KernelExports {
   absPeak(x: number, n: number, peak: number): number;
   limiterProcess(l: number, r: number, n: number, ceiling: number, clamp: number, aR: number, la: number, state: number): void;
   addScaled(src: number, dst: number, n: number, gain: number): void;
+  zeroNonFinite(x: number, n: number): number;
+  minMax(x: number, n: number, out: number): void;
+  levels(l: number, r: number, n: number, out: number): void;
 }
 
 const MAX_BYTES = 2 ** 32 - 2 ** 16;

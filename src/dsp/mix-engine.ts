@@ -200,6 +200,17 @@ export class MixEngine {
     return out;
   }
 
+  /** True when the master chain is the limiter alone: EQ flat or off, no compressor, unity gain settled (after reset). */
+  get masterIsLimiterOnly(): boolean {
+    const g = this.#masterGain;
+    return this.#masterEq.bypassed && !this.#masterCompressorEnabled && g.settled && g.targetLeft === 1 && g.targetRight === 1;
+  }
+
+  /** The master limiter alone over left/right[0..n), in place (see masterIsLimiterOnly). */
+  limitMaster(left: Float32Array, right: Float32Array, n: number): void {
+    this.#limiter.process(left, right, n);
+  }
+
   /** Runs the master limiter on the kernels until detachKernels() (offline renders). */
   attachKernels(kernels: DspKernels): void {
     this.#limiter.attachKernels(kernels);
@@ -313,6 +324,8 @@ export function renderTracksOffline(engine: MixEngine, startFrame: number, endFr
 
 /** Frames per chunk of sumPlainTracksOnKernels: bus and source chunks stay in cache. */
 const PLAIN_CHUNK = 8192;
+/** Frames per limiter call of limitMasterOnKernels (at most the kernel limiter's block). */
+const MASTER_BLOCK = 4096;
 
 /**
  * renderTracksOffline when every audible strip only scales: each track's product added into a bus in the kernels'
@@ -359,6 +372,11 @@ function sumPlainTracksOnKernels(
 
 /** The master chain over a summed bus, latency removed: completes a split render. */
 export function renderMasterOffline(engine: MixEngine, busL: Float32Array, busR: Float32Array, opts: RenderOptions = {}): { left: Float32Array; right: Float32Array } {
+  const kernels = activeDspKernels();
+  if (kernels) {
+    engine.reset();
+    if (engine.masterIsLimiterOnly) return limitMasterOnKernels(engine, kernels, busL, busR, opts);
+  }
   const inL = new Float32Array(RENDER_QUANTUM);
   const inR = new Float32Array(RENDER_QUANTUM);
   const total = busL.length;
@@ -372,6 +390,45 @@ export function renderMasterOffline(engine: MixEngine, busL: Float32Array, busR:
     }
     engine.processMaster(inL, inR, l, r, n);
   });
+}
+
+/**
+ * renderMasterOffline when the master chain is the limiter alone: the limiter runs over the bus in large blocks on the
+ * kernels (its state machine does not depend on the block size), and its latency is dropped from the front.
+ */
+function limitMasterOnKernels(engine: MixEngine, kernels: DspKernels, busL: Float32Array, busR: Float32Array, opts: RenderOptions): { left: Float32Array; right: Float32Array } {
+  const { onProgress, signal } = opts;
+  const total = busL.length;
+  const latency = engine.latencyFrames;
+  const left = new Float32Array(total);
+  const right = new Float32Array(total);
+  const blockL = new Float32Array(MASTER_BLOCK);
+  const blockR = new Float32Array(MASTER_BLOCK);
+  const wasMetering = engine.metering;
+  engine.metering = false;
+  engine.attachKernels(kernels);
+  try {
+    for (let done = 0; done < total + latency; done += MASTER_BLOCK) {
+      if (signal?.aborted) throw new CancelledError('Render cancelled');
+      const n = Math.min(MASTER_BLOCK, total + latency - done);
+      const m = Math.max(0, Math.min(n, total - done));
+      blockL.set(busL.subarray(done, done + m));
+      blockR.set(busR.subarray(done, done + m));
+      // Past the bus, silence flushes the lookahead.
+      blockL.fill(0, m, n);
+      blockR.fill(0, m, n);
+      engine.limitMaster(blockL, blockR, n);
+      const first = Math.max(0, latency - done);
+      left.set(blockL.subarray(first, n), done + first - latency);
+      right.set(blockR.subarray(first, n), done + first - latency);
+      if (onProgress && done + n < total + latency) onProgress((done + n) / (total + latency));
+    }
+  } finally {
+    engine.detachKernels();
+    engine.metering = wasMetering;
+  }
+  onProgress?.(1);
+  return { left, right };
 }
 
 function renderBlocks(

@@ -1,4 +1,6 @@
 // Waveform overview data and input hygiene for decoded audio.
+import { activeDspKernels } from './kernels';
+import { kernelComputePeaks, kernelSanitize } from './kernel-streams';
 
 /**
  * Min/max pairs [min0, max0, min1, max1, …] across all channels, perSecond pairs per second of
@@ -9,6 +11,14 @@ export function computePeaks(channels: Float32Array[], sampleRate: number, perSe
   if (frames === 0 || !(perSecond > 0) || !(sampleRate > 0)) return new Float32Array(0);
   const framesPerBin = sampleRate / perSecond;
   const bins = Math.ceil(frames / framesPerBin);
+  const kernels = activeDspKernels();
+  if (kernels) {
+    const range = (b: number): [number, number] => {
+      const from = Math.floor(b * framesPerBin);
+      return [from, Math.min(frames, Math.max(from + 1, Math.floor((b + 1) * framesPerBin)))];
+    };
+    return kernelComputePeaks(kernels, channels, bins, range);
+  }
   const peaks = new Float32Array(bins * 2);
   for (let b = 0; b < bins; b++) {
     const from = Math.floor(b * framesPerBin);
@@ -31,6 +41,8 @@ export function computePeaks(channels: Float32Array[], sampleRate: number, perSe
 
 /** Replaces NaN and ±Infinity with 0 in place; returns how many samples were replaced. */
 export function sanitizeSamples(ch: Float32Array): number {
+  const kernels = activeDspKernels();
+  if (kernels) return kernelSanitize(kernels, ch);
   let replaced = 0;
   for (let i = 0; i < ch.length; i++) {
     const x = ch[i];

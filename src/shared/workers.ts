@@ -51,6 +51,8 @@ export interface RenderRequest {
 export interface MasterBusRequest {
   left: Float32Array;
   right: Float32Array;
+  /** The other part of a split render, added to left/right here rather than on the page's thread. */
+  plus?: { left: Float32Array; right: Float32Array };
   sampleRate: number;
   mix: MixSettings;
   peaksOnly?: boolean;

@@ -394,12 +394,10 @@ export class Studio {
       halves.map((ids, k) => run(`Render tracks ${k + 1}/2 of ${s.name}`, (api, p) => api.renderMix({ ...base, trackIds: ids, part: 'tracks', endFrame: end }, p))),
     );
     const [a, b] = parts;
-    for (let i = 0; i < a.left.length; i++) {
-      a.left[i] += b.left[i];
-      a.right[i] += b.right[i];
-    }
+    const plus = { left: b.left, right: b.right };
+    const buffers = [a.left.buffer, a.right.buffer, b.left.buffer, b.right.buffer];
     return run(`Master bus of ${s.name}`, (api, p) =>
-      api.renderMasterBus(transfer({ left: a.left, right: a.right, sampleRate: s.sampleRate, mix: s.mix, peaksOnly: opts.peaksOnly }, [a.left.buffer, a.right.buffer]), p),
+      api.renderMasterBus(transfer({ left: a.left, right: a.right, plus, sampleRate: s.sampleRate, mix: s.mix, peaksOnly: opts.peaksOnly }, buffers), p),
     );
   }
 

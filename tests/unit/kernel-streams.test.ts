@@ -116,6 +116,20 @@ describe('the master bus limiter on the kernels', () => {
       expect(firstDifference(fast[k].left, plain[k].left)).toBe(-1);
       expect(firstDifference(fast[k].right, plain[k].right)).toBe(-1);
     }
+    // The master pass of a split render takes the limiter-only block path on the kernels: same samples again.
+    const { renderMasterOffline } = await import('../../src/dsp/mix-engine');
+    const masterOnly = () => {
+      const e = new MixEngine(44100);
+      e.setMix({ tracks: {}, master: defaultMasterSettings() });
+      return renderMasterOffline(e, l.map((v) => v * 2.5), r.map((v) => v * 2.5));
+    };
+    const fastMaster = masterOnly();
+    useDspKernels(null);
+    const plainMaster = masterOnly();
+    expect(firstDifference(fastMaster.left, plainMaster.left)).toBe(-1);
+    expect(firstDifference(fastMaster.right, plainMaster.right)).toBe(-1);
+    expect(fastMaster.left.length).toBe(l.length);
+    expect(absMax(fastMaster.left)).toBeGreaterThan(0.8);
     // The limiter worked: +8 dB on a mix peaking near 1 stays under the −1 and −3 dB ceilings.
     expect(absMax(fast[0].left)).toBeLessThanOrEqual(Math.fround(10 ** (-1 / 20)));
     expect(absMax(fast[1].left)).toBeLessThanOrEqual(Math.fround(10 ** (-3 / 20)));
@@ -157,10 +171,43 @@ describe('the track sum on the kernels', () => {
     }
     expect(absMax(fast[0].left)).toBeGreaterThan(0.1);
     // With an EQ band on one strip the engine renders; the result is still the same.
-    mix.tracks.short = { ...mix.tracks.short, eq: mix.tracks.short.eq.map((b, i) => (i === 1 ? { ...b, gainDb: 4 } : b)) };
+    mix.tracks.short.eq[1] = { ...mix.tracks.short.eq[1], gainDb: 4 };
     const withEq = render(0);
     useDspKernels(null);
     expect(firstDifference(withEq.left, render(0).left)).toBe(-1);
     expect(firstDifference(withEq.left, plain[0].left)).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('sanitizing on the kernels', () => {
+  it('replaces NaN and infinities with 0 and counts them, as the TypeScript loop does', async () => {
+    const { sanitizeSamples } = await import('../../src/dsp/peaks');
+    const make = () => {
+      const x = new Float32Array(200_003).map((_, i) => Math.sin(i));
+      for (const [i, v] of [[0, NaN], [5, Infinity], [6, -Infinity], [70_000, NaN], [200_002, -Infinity], [131_071, NaN]] as const) x[i] = v;
+      return x;
+    };
+    const plain = make();
+    const plainCount = sanitizeSamples(plain);
+    useDspKernels(await loadDspKernels(wasm()));
+    const fast = make();
+    expect(sanitizeSamples(fast)).toBe(plainCount);
+    expect(plainCount).toBe(6);
+    expect(firstDifference(fast, plain)).toBe(-1);
+  });
+});
+
+describe('waveform peaks on the kernels', () => {
+  it('gives the same min/max pairs as the TypeScript loop, channels of different lengths included', async () => {
+    const { computePeaks } = await import('../../src/dsp/peaks');
+    const [l, r] = testMix(4);
+    const channels = [l, r.subarray(0, 100_001)];
+    const plain = computePeaks(channels, 44100, 100);
+    const odd = computePeaks([l.subarray(0, 7)], 44100, 37);
+    useDspKernels(await loadDspKernels(wasm()));
+    expect(firstDifference(computePeaks(channels, 44100, 100), plain)).toBe(-1);
+    expect(firstDifference(computePeaks([l.subarray(0, 7)], 44100, 37), odd)).toBe(-1);
+    expect(plain.length).toBe(800);
+    expect(absMax(plain)).toBeGreaterThan(0.5);
   });
 });

@@ -11,6 +11,7 @@ let cached: { key: string; analysis: MasteringAnalysis } | null = null;
 
 const api: RenderWorkerApi = {
   async renderMix(req, onProgress) {
+    await dspKernels();
     const result = await renderMix(req, onProgress);
     return Comlink.transfer(result, [result.left.buffer, result.right.buffer, result.peaks.buffer]);
   },

@@ -1,6 +1,8 @@
 // Offline render of a session's mix: the same MixEngine as live playback, fed from IndexedDB.
 import { MixEngine, renderMasterOffline, renderOffline, renderTracksOffline } from '../../src/dsp/mix-engine';
 import { computePeaks } from '../../src/dsp/peaks';
+import { activeDspKernels } from '../../src/dsp/kernels';
+import { kernelAddInto, kernelLevels } from '../../src/dsp/kernel-streams';
 import { loadTrackAudio } from '../../src/storage/sessions';
 import { PEAKS_PER_SECOND } from '../../src/shared/session';
 import type { ProgressCallback } from '../../src/shared/jobs';
@@ -44,7 +46,20 @@ async function cachedTrackAudio(sessionId: string, trackId: string): Promise<Tra
   return audio;
 }
 
+/** bus[i] += part[i] (an f32 sum either way), on the kernels when this worker has them. */
+function addInto(bus: Float32Array, part: Float32Array): void {
+  const kernels = activeDspKernels();
+  if (kernels) return kernelAddInto(kernels, bus, part);
+  for (let i = 0; i < bus.length; i++) bus[i] += part[i];
+}
+
 function levelsDb(left: Float32Array, right: Float32Array): { peakDb: number; rmsDb: number } {
+  const kernels = activeDspKernels();
+  if (kernels) {
+    const { sumSquares, peak } = kernelLevels(kernels, left, right);
+    const rms = left.length ? Math.sqrt(sumSquares / (2 * left.length)) : 0;
+    return { peakDb: 20 * Math.log10(peak), rmsDb: 20 * Math.log10(rms) };
+  }
   let peak = 0;
   let sum = 0;
   for (let i = 0; i < left.length; i++) {
@@ -86,6 +101,10 @@ export async function renderMix(req: RenderRequest, onProgress: ProgressCallback
 }
 
 export function renderMasterBus(req: MasterBusRequest, onProgress: ProgressCallback): RenderResult {
+  if (req.plus) {
+    addInto(req.left, req.plus.left);
+    addInto(req.right, req.plus.right);
+  }
   const engine = new MixEngine(req.sampleRate);
   engine.setMix(req.mix);
   const { left, right } = renderMasterOffline(engine, req.left, req.right, { onProgress: (f) => void onProgress({ fraction: f, stage: 'master bus' }) });
