@@ -631,3 +631,42 @@ export function levels(l: usize, r: usize, n: i32, out: usize): void {
   store<f64>(out, s);
   store<f64>(out, <f64>m, 8);
 }
+
+/** The stereo-linked peak |sample| of each `block`-frame sub-block of n frames (the last may be short), f32 at out. */
+export function blockPeaks(l: usize, r: usize, n: i32, block: i32, out: usize): void {
+  for (let start = 0, b = 0; start < n; start += block, b++) {
+    const end = min(n, start + block);
+    let m = f32x4.splat(0);
+    let i = start;
+    for (; i + 4 <= end; i += 4) {
+      const p = <usize>i << 2;
+      m = f32x4.pmax(m, f32x4.pmax(f32x4.abs(v128.load(l + p)), f32x4.abs(v128.load(r + p))));
+    }
+    let peak = max(max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)), max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
+    for (; i < end; i++) {
+      const a = abs(load<f32>(l + (<usize>i << 2))), c = abs(load<f32>(r + (<usize>i << 2)));
+      if (a > peak) peak = a;
+      if (c > peak) peak = c;
+    }
+    store<f32>(out + (<usize>b << 2), peak);
+  }
+}
+
+/**
+ * The Compressor's gain ramps: sub-block b of `block` frames is multiplied by g + step·k (k = 1 … frames), with g and
+ * step the f64 pair at ramps + 16·b, in double precision and rounded to f32 as the TypeScript loop does. r = 0: mono.
+ */
+export function applyGainRamps(l: usize, r: usize, n: i32, block: i32, ramps: usize): void {
+  for (let start = 0, b = 0; start < n; start += block, b++) {
+    const end = min(n, start + block);
+    const g = load<f64>(ramps + (<usize>b << 4));
+    const step = load<f64>(ramps + (<usize>b << 4), 8);
+    if (step == 0 && g == 1) continue;
+    for (let i = start, k = 1; i < end; i++, k++) {
+      const gain = g + step * <f64>k;
+      const p = <usize>i << 2;
+      store<f32>(l + p, <f32>(<f64>load<f32>(l + p) * gain));
+      if (r != 0) store<f32>(r + p, <f32>(<f64>load<f32>(r + p) * gain));
+    }
+  }
+}

@@ -1,6 +1,6 @@
 // Feed-forward compressor and lookahead brickwall limiter, both stereo-linked.
 import type { CompressorSettings, LimiterSettings } from '../shared/mix';
-import type { DspKernels } from './kernels';
+import { activeDspKernels, type DspKernels } from './kernels';
 
 const DB_TO_LN = Math.LN10 / 20;
 const LN_TO_DB = 20 / Math.LN10;
@@ -99,6 +99,9 @@ export class Compressor {
 
   /** Compresses channels[0..channelCount)[0..n) in place; 1 or 2 channels. */
   process(channels: Float32Array[], channelCount: number, n: number): void {
+    // Long blocks (offline mastering) run their per-sample loops on the kernels when a worker has them: same samples.
+    const kernels = n >= KERNEL_COMPRESSOR_MIN_FRAMES && n <= KERNEL_COMPRESSOR_MAX_FRAMES ? activeDspKernels() : null;
+    if (kernels) return this.#processOnKernels(kernels, channels, channelCount, n);
     const left = channels[0];
     const right = channelCount > 1 ? channels[1] : channels[0];
     const stereo = channelCount > 1;
@@ -157,7 +160,70 @@ export class Compressor {
     this.#reductionDb = reduction < 1e-9 ? 0 : reduction;
     this.#gain = gain;
   }
+
+  /** process() with the sub-block peaks and the gain ramps on the kernels; the detector itself stays here. */
+  #processOnKernels(kernels: DspKernels, channels: Float32Array[], channelCount: number, n: number): void {
+    const stereo = channelCount > 1;
+    const left = channels[0];
+    const right = stereo ? channels[1] : channels[0];
+    const base = kernels.streamScratch;
+    const l = base + COMP_LEFT, r = base + COMP_RIGHT;
+    kernels.f32(l, n).set(left.subarray(0, n));
+    kernels.f32(r, n).set(right.subarray(0, n));
+    const blocks = Math.ceil(n / COMPRESSOR_SUB_BLOCK);
+    kernels.exports.blockPeaks(l, r, n, COMPRESSOR_SUB_BLOCK, base + COMP_PEAKS);
+    const peaks = kernels.f32(base + COMP_PEAKS, blocks);
+    const ramps = kernels.f64(base + COMP_RAMPS, 2 * blocks);
+    const threshold = this.#threshold, ratio = this.#ratio, knee = this.#knee;
+    const kneeStart = this.#kneeStartGain, makeup = this.#makeupGain;
+    const slope = 1 - 1 / ratio;
+    const halfKnee = knee / 2;
+    let held = this.#heldReductionDb;
+    let reduction = this.#reductionDb;
+    let gain = this.#gain;
+    for (let b = 0; b < blocks; b++) {
+      const frames = Math.min(COMPRESSOR_SUB_BLOCK, n - b * COMPRESSOR_SUB_BLOCK);
+      const peak = peaks[b];
+      let target = 0;
+      if (peak > kneeStart) {
+        const over = LN_TO_DB * Math.log(peak) - threshold;
+        if (over >= halfKnee) {
+          target = slope * over;
+        } else if (over > -halfKnee) {
+          const t = over + halfKnee;
+          target = (slope * t * t) / (2 * knee);
+        }
+      }
+      let aA = this.#attackCoef, aR = this.#releaseCoef;
+      if (frames !== COMPRESSOR_SUB_BLOCK) {
+        aA = onePoleCoefficient(this.#attackMs, this.sampleRate / frames);
+        aR = onePoleCoefficient(this.#releaseMs, this.sampleRate / frames);
+      }
+      const released = aR * held + (1 - aR) * target;
+      held = target > released ? target : released;
+      reduction = aA * reduction + (1 - aA) * held;
+      const nextGain = reduction > 1e-6 ? makeup * Math.exp(-reduction * DB_TO_LN) : makeup;
+      // A settled gain is the ramp with step 0: g + 0·k is g itself.
+      ramps[2 * b] = gain;
+      ramps[2 * b + 1] = nextGain === gain ? 0 : (nextGain - gain) / frames;
+      gain = nextGain;
+    }
+    kernels.exports.applyGainRamps(l, stereo ? r : 0, n, COMPRESSOR_SUB_BLOCK, base + COMP_RAMPS);
+    left.set(kernels.f32(l, n));
+    if (stereo) right.set(kernels.f32(r, n));
+    this.#heldReductionDb = held < 1e-9 ? 0 : held;
+    this.#reductionDb = reduction < 1e-9 ? 0 : reduction;
+    this.#gain = gain;
+  }
 }
+
+// Where #processOnKernels works in the kernels' streaming scratch area (the true-peak regions: never in use at once).
+const KERNEL_COMPRESSOR_MIN_FRAMES = 1024;
+const KERNEL_COMPRESSOR_MAX_FRAMES = 16384;
+const COMP_LEFT = 81 * 1024;
+const COMP_RIGHT = COMP_LEFT + KERNEL_COMPRESSOR_MAX_FRAMES * 4;
+const COMP_PEAKS = COMP_RIGHT + KERNEL_COMPRESSOR_MAX_FRAMES * 4;
+const COMP_RAMPS = COMP_PEAKS + (KERNEL_COMPRESSOR_MAX_FRAMES / COMPRESSOR_SUB_BLOCK) * 4;
 
 const LIMITER_LOOKAHEAD_MS = 1.5;
 

@@ -230,3 +230,20 @@ export function kernelAddInto(k: DspKernels, bus: Float32Array, part: Float32Arr
     chunk.set(f32(k, TP_WORK, m));
   }
 }
+
+/** max |x| over each `block` samples of x (the last block may be short), on the kernels. */
+export function kernelBlockAbsMaxima(k: DspKernels, x: Float32Array, block: number): Float32Array {
+  const blocks = Math.ceil(x.length / block);
+  const out = new Float32Array(blocks);
+  // Whole blocks per chunk, so no block straddles two.
+  const chunk = Math.floor(TRUE_PEAK_CHUNK / block) * block;
+  const at = k.streamScratch + TP_WORK;
+  const peaks = k.streamScratch + TP_ENV;
+  for (let start = 0; start < x.length; start += chunk) {
+    const m = Math.min(chunk, x.length - start);
+    f32(k, TP_WORK, m).set(x.subarray(start, start + m));
+    k.exports.blockPeaks(at, at, m, block, peaks);
+    out.set(f32(k, TP_ENV, Math.ceil(m / block)), start / block);
+  }
+  return out;
+}

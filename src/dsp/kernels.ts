@@ -43,6 +43,8 @@ interface KernelExports {
   zeroNonFinite(x: number, n: number): number;
   minMax(x: number, n: number, out: number): void;
   levels(l: number, r: number, n: number, out: number): void;
+  blockPeaks(l: number, r: number, n: number, block: number, out: number): void;
+  applyGainRamps(l: number, r: number, n: number, block: number, ramps: number): void;
 }
 
 const MAX_BYTES = 2 ** 32 - 2 ** 16;

@@ -8,7 +8,7 @@ import { integratedLoudness, measureLoudness, measureLoudnessWithoutPeaks, type 
 import { addFourTimesThirtyTwoTapEnvelope, amplitudeToDb, oversamplingFactor, samplePeak, truePeak, truePeakInterpolatorTaps, TRUE_PEAK_TAPS_PER_PHASE, truePeakDb } from './true-peak';
 import { sanitizeSamples } from './peaks';
 import { activeDspKernels } from './kernels';
-import { kernelLimitWithLookahead } from './kernel-streams';
+import { kernelBlockAbsMaxima, kernelLimitWithLookahead } from './kernel-streams';
 
 const LOOKAHEAD_MS = 1.5;
 const RELEASE_MS = 60;
@@ -121,13 +121,17 @@ function envelopeOfChannelFourTimes(x: Float32Array, nearFloor: number, env: Flo
     if (b < to) edge(b, to);
   };
   let runStart = -1;
-  for (let start = 0; start < n; start += ENVELOPE_BLOCK) {
+  const blockMax = blockAbsMaxima(x, ENVELOPE_BLOCK);
+  const abs = (j: number) => (j >= 0 && j < n ? (x[j] < 0 ? -x[j] : x[j]) : 0);
+  for (let start = 0, b = 0; start < n; start += ENVELOPE_BLOCK, b++) {
     const end = Math.min(n, start + ENVELOPE_BLOCK);
     // The four nearest samples of centres start … end-1 are start-1 … end+1.
-    let near = 0;
-    for (let j = Math.max(0, start - 1), last = Math.min(n, end + 2); j < last; j++) {
-      const a = x[j] < 0 ? -x[j] : x[j];
-      if (a > near) near = a;
+    let near = blockMax ? Math.max(blockMax[b], abs(start - 1), abs(end), abs(end + 1)) : 0;
+    if (!blockMax) {
+      for (let j = Math.max(0, start - 1), last = Math.min(n, end + 2); j < last; j++) {
+        const a = x[j] < 0 ? -x[j] : x[j];
+        if (a > near) near = a;
+      }
     }
     if (near > nearFloor) {
       if (runStart < 0) runStart = start;
@@ -137,6 +141,12 @@ function envelopeOfChannelFourTimes(x: Float32Array, nearFloor: number, env: Flo
     }
   }
   if (runStart >= 0) exact(runStart, n);
+}
+
+/** max |x| over each `block` samples of x, on the kernels; null without them (the caller scans itself). */
+function blockAbsMaxima(x: Float32Array, block: number): Float32Array | null {
+  const kernels = activeDspKernels();
+  return kernels ? kernelBlockAbsMaxima(kernels, x, block) : null;
 }
 
 function envelopeOfChannel(padded: Float32Array, n: number, taps: Float64Array, T: number, phases: number, nearFloor: number, env: Float32Array): void {
