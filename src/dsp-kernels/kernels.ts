@@ -670,3 +670,34 @@ export function applyGainRamps(l: usize, r: usize, n: i32, block: i32, ramps: us
     }
   }
 }
+
+/**
+ * out[i] = max src[i − before … i + after] (within [0, n)) for i in [from, to) of a non-negative f32 signal of n
+ * samples, by van Herk / Gil-Werman as slidingMaxRange in src/dsp/mastering.ts; suffix: scratch of before + after + 1 f32.
+ */
+export function slidingMaxRange(src: usize, n: i32, before: i32, after: i32, out: usize, from: i32, to: i32, suffix: usize): void {
+  const w = before + after + 1;
+  for (let blockStart = from; blockStart < to; blockStart += w) {
+    let m: f32 = 0;
+    const lo = blockStart - before;
+    for (let k = w - 1; k >= 0; k--) {
+      const j = lo + k;
+      if (j >= 0 && j < n) {
+        const v = load<f32>(src + (<usize>j << 2));
+        if (v > m) m = v;
+      }
+      store<f32>(suffix + (<usize>k << 2), m);
+    }
+    let p: f32 = 0;
+    const blockEnd = min(to, blockStart + w);
+    for (let i = blockStart, k = 0; i < blockEnd; i++, k++) {
+      const s = load<f32>(suffix + (<usize>k << 2));
+      store<f32>(out + (<usize>i << 2), s > p ? s : p);
+      const j = lo + w + k;
+      if (j < n) {
+        const v = load<f32>(src + (<usize>j << 2));
+        if (v > p) p = v;
+      }
+    }
+  }
+}

@@ -247,3 +247,22 @@ export function kernelBlockAbsMaxima(k: DspKernels, x: Float32Array, block: numb
   }
   return out;
 }
+
+/** slidingMaxRange on the kernels: out[i] = max src[i − before … i + after] for i in [from, to); the same values. */
+export function kernelSlidingMaxRange(k: DspKernels, src: Float32Array, before: number, after: number, out: Float32Array, from: number, to: number): boolean {
+  const n = src.length;
+  const chunk = TRUE_PEAK_CHUNK - before - after;
+  if (chunk < 1024) return false;
+  const srcAt = k.streamScratch + TP_WORK;
+  const outAt = k.streamScratch + TP_ENV;
+  for (let a = from; a < to; a += chunk) {
+    const b = Math.min(to, a + chunk);
+    const lo = Math.max(0, a - before);
+    const hi = Math.min(n, b + after);
+    f32(k, TP_WORK, hi - lo).set(src.subarray(lo, hi));
+    // Base pointers shifted so the kernel indexes by absolute sample (wasm addresses wrap like the i32 they are).
+    k.exports.slidingMaxRange(srcAt - lo * 4, n, before, after, outAt - a * 4, a, b, k.streamScratch + KW_LEFT);
+    out.set(f32(k, TP_ENV, b - a), a);
+  }
+  return true;
+}

@@ -45,6 +45,7 @@ interface KernelExports {
   levels(l: number, r: number, n: number, out: number): void;
   blockPeaks(l: number, r: number, n: number, block: number, out: number): void;
   applyGainRamps(l: number, r: number, n: number, block: number, ramps: number): void;
+  slidingMaxRange(src: number, n: number, before: number, after: number, out: number, from: number, to: number, suffix: number): void;
 }
 
 const MAX_BYTES = 2 ** 32 - 2 ** 16;

@@ -8,7 +8,7 @@ import { integratedLoudness, measureLoudness, measureLoudnessWithoutPeaks, type 
 import { addFourTimesThirtyTwoTapEnvelope, amplitudeToDb, oversamplingFactor, samplePeak, truePeak, truePeakInterpolatorTaps, TRUE_PEAK_TAPS_PER_PHASE, truePeakDb } from './true-peak';
 import { sanitizeSamples } from './peaks';
 import { activeDspKernels } from './kernels';
-import { kernelBlockAbsMaxima, kernelLimitWithLookahead } from './kernel-streams';
+import { kernelBlockAbsMaxima, kernelLimitWithLookahead, kernelSlidingMaxRange } from './kernel-streams';
 
 const LOOKAHEAD_MS = 1.5;
 const RELEASE_MS = 60;
@@ -207,6 +207,8 @@ export function slidingMax(src: Float32Array, before: number, after: number): Fl
 
 /** out[i] = max src[i - before … i + after] (within the signal) for i in [from, to). */
 function slidingMaxRange(src: Float32Array, before: number, after: number, out: Float32Array, from: number, to: number): void {
+  const kernels = activeDspKernels();
+  if (kernels && kernelSlidingMaxRange(kernels, src, before, after, out, from, to)) return;
   const n = src.length;
   const w = before + after + 1;
   // Window i covers source [i - before, i + after]; blocks of w window starts share one suffix table.

@@ -65,6 +65,12 @@ describe('the loudness, true-peak and limiter loops on the kernels', () => {
     let worst = 0;
     for (let i = 0; i < env.length; i++) worst = Math.max(worst, Math.abs(fastEnv[i] - env[i]));
     expect(worst).toBeLessThan(2e-6);
+    // The sliding maxima of the limiter's lookahead are the same on either path.
+    const { slidingMax } = await import('../../src/dsp/mastering');
+    const fastMax = slidingMax(fastEnv, 16, 70);
+    useDspKernels(null);
+    expect(firstDifference(fastMax, slidingMax(fastEnv, 16, 70))).toBe(-1);
+    expect(absMax(fastMax)).toBeGreaterThan(0.5);
     // The limiter itself computes the same samples from the same envelope on either path.
     const limited = (useDspKernels(null), limitWithEnvelope(l, r, fastEnv, 1.8, 0.89, 44100));
     useDspKernels(await loadDspKernels(wasm()));
