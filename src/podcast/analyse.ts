@@ -53,25 +53,75 @@ export async function decodeRange(decode: SliceDecoder, source: EpisodeSource, s
   };
 }
 
-export async function analyseChunk(decode: SliceDecoder, source: EpisodeSource, chunk: ChunkSpec, model: VadModel, transforms: FeatureTransforms = {}): Promise<ChunkAnalysis> {
+/** A chunk decoded to 16 kHz mono, and how long that took (seconds of wall time). */
+export interface DecodedChunk {
+  chunk: ChunkSpec;
+  x16: Float32Array;
+  warnings: string[];
+  decoder: DecoderName;
+  decodeS: number;
+}
+
+export async function decodeChunk(decode: SliceDecoder, source: EpisodeSource, chunk: ChunkSpec): Promise<DecodedChunk> {
   const t0 = performance.now();
   const { channels, warnings, decoder } = await decodeRange(decode, source, chunk.startS, chunk.endS, ANALYSIS_RATE, 1);
+  return { chunk, x16: channels[0], warnings, decoder, decodeS: (performance.now() - t0) / 1000 };
+}
+
+/** Frame features and voice activity of a decoded chunk. */
+export async function analyseDecoded(decoded: DecodedChunk, model: VadModel, transforms: FeatureTransforms = {}): Promise<ChunkAnalysis> {
+  const { chunk, x16 } = decoded;
   const t1 = performance.now();
-  const x16 = channels[0];
   const x8 = decimateByTwo(x16);
   const features = frameFeatures(x16, x8, transforms);
   const t2 = performance.now();
   const vad = await speechProbability(model, x8, features.levelDb);
   const t3 = performance.now();
   return {
-    seconds: { decode: (t1 - t0) / 1000, features: (t2 - t1) / 1000, vad: (t3 - t2) / 1000 },
-    decoder,
+    seconds: { decode: decoded.decodeS, features: (t2 - t1) / 1000, vad: (t3 - t2) / 1000 },
+    decoder: decoded.decoder,
     index: chunk.index,
     startS: chunk.startS,
     durationS: chunk.endS - chunk.startS,
     ...features,
     speechProb: vad.prob,
     vad: { scored: vad.scored, modelFrames: vad.modelFrames, activeFrames: vad.activeFrames },
-    warnings,
+    warnings: decoded.warnings,
   };
+}
+
+export async function analyseChunk(decode: SliceDecoder, source: EpisodeSource, chunk: ChunkSpec, model: VadModel, transforms: FeatureTransforms = {}): Promise<ChunkAnalysis> {
+  return analyseDecoded(await decodeChunk(decode, source, chunk), model, transforms);
+}
+
+/** Hands out an episode's chunks in order to whichever worker asks next; null once all are taken. */
+export type ChunkClaim = () => Promise<ChunkSpec | null>;
+
+/** A queue over `chunks` for several workers: a worker that finishes early takes the next chunk, so none idles at the end. */
+export function chunkQueue(chunks: readonly ChunkSpec[], signal?: AbortSignal): () => ChunkSpec | null {
+  let next = 0;
+  return () => (signal?.aborted || next >= chunks.length ? null : chunks[next++]);
+}
+
+/**
+ * One worker's share of the analysis: it claims chunks until none are left, decoding each and then analysing it.
+ * The first decode starts before `ready` (the VAD model and the FFTs loading) resolves, so neither waits on the other.
+ */
+export async function analyseClaimed(claim: ChunkClaim, decode: (chunk: ChunkSpec) => Promise<DecodedChunk>, ready: Promise<{ model: VadModel; transforms: FeatureTransforms }>, onChunk?: (a: ChunkAnalysis) => void): Promise<ChunkAnalysis[]> {
+  const out: ChunkAnalysis[] = [];
+  const first = await claim();
+  if (!first) return out;
+  // Both started now; a failed model load is reported after the decode settles, so no rejection goes unhandled.
+  const firstDecode = decode(first);
+  const [{ model, transforms }, decodedFirst] = await Promise.all([ready, firstDecode]);
+  let decoded: DecodedChunk | null = decodedFirst;
+  while (decoded) {
+    const a = await analyseDecoded(decoded, model, transforms);
+    out.push(a);
+    onChunk?.(a);
+    decoded = null;
+    const chunk = await claim();
+    if (chunk) decoded = await decode(chunk);
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
 // The podcast worker's contract: the bridge wraps it with comlink, workers/podcast implements it.
 import type { InterleavedPcm16 } from '../dsp/pcm16';
 import type { ProgressCallback } from '../shared/jobs';
-import type { ChunkSpec } from './analyse';
+import type { ChunkClaim, ChunkSpec } from './analyse';
 import type { DescribedEpisode } from './describe';
 import type { ChunkAnalysis, EpisodeAnalysis } from './episode';
 import type { EpisodeStructure } from './segments';
@@ -52,8 +52,10 @@ export interface PodcastWorkerApi {
   /**
    * Decodes and analyses chunks one after another (16 kHz mono, features, voice activity). With `pageDecode`
    * (the page's decodeAudioData, see src/bridge/page-decode.ts) an MP3's slices are decoded by the browser.
+   * With `claim` the workers share one queue of req.chunks (each takes the next when it is free); without it
+   * this worker analyses all of req.chunks.
    */
-  analyse(req: AnalyseRequest, onProgress: ProgressCallback, pageDecode?: PageSliceDecode): Promise<ChunkAnalysis[]>;
+  analyse(req: AnalyseRequest, onProgress: ProgressCallback, pageDecode?: PageSliceDecode, claim?: ChunkClaim): Promise<ChunkAnalysis[]>;
   /** Joins chunk analyses into the episode's timeline, classifies it and cuts candidate segments. */
   assemble(chunks: ChunkAnalysis[], durationS: number, onProgress: ProgressCallback): Promise<{ analysis: EpisodeAnalysis; structure: EpisodeStructure }>;
   /** Decodes the chosen ranges at full quality and joins them (with intro and outro) into the reel. */

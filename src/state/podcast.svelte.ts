@@ -7,7 +7,7 @@ import type { Studio } from './studio.svelte';
 import type { PodcastWorkerApi, ReelAudio } from '../podcast/contract';
 import type { DescribedEpisode } from '../podcast/describe';
 import type { ChunkAnalysis, EpisodeAnalysis } from '../podcast/episode';
-import { planChunks, type ChunkSpec } from '../podcast/analyse';
+import { chunkQueue, planChunks } from '../podcast/analyse';
 import { snapCut, type EpisodeStructure } from '../podcast/segments';
 import { addClip, refit, removeClip, selectReel, setClipBounds, swapClip, type ReelPlan } from '../podcast/select';
 import { reelChapters } from '../podcast/chapters';
@@ -304,34 +304,43 @@ export class PodcastDesk {
       // 44.1 kHz), two at a time: it gets chunks of up to 5 minutes, ffmpeg.wasm (which streams) up to 10.
       const pageDecodes = this.pageDecode && canDecodeOnPage() && source.kind === 'mp3';
       const chunks = planChunks(source.durationS, Math.min(pageDecodes ? this.pageChunkS : 600, Math.max(30, source.durationS / 4)));
-      const lists: ChunkSpec[][] = [chunks.filter((_, i) => i % 2 === 0), chunks.filter((_, i) => i % 2 === 1)].filter((l) => l.length);
-      const fractions = lists.map(() => 0);
+      // One queue for both workers: a worker that is free takes the next chunk, so neither idles while the other
+      // still has a list to work through (chunk costs vary with the talk in them).
+      const workers = Math.min(2, chunks.length);
+      const take = chunkQueue(chunks, ctrl.signal);
+      const claim = proxy(async () => take());
+      const fractions = Array.from({ length: workers }, () => 0);
       const pageDecode = pageDecodes ? proxy(pageSliceDecoder(file)) : undefined;
       const results = await Promise.all(
-        lists.map((list, k) =>
+        fractions.map((_, k) =>
           this.#studio.jobSystem.run<PodcastWorkerApi, ChunkAnalysis[]>({
             kind: 'podcast',
-            label: `Analyse ${name} (part ${k + 1} of ${lists.length})`,
+            label: `Analyse ${name} (part ${k + 1} of ${workers})`,
             signal: ctrl.signal,
             task: (api, onProgress) =>
               api.analyse(
-                { file, fileName: name, source, chunks: list },
+                { file, fileName: name, source, chunks },
                 proxy((p: Parameters<ProgressCallback>[0]) => {
                   onProgress(p);
+                  // Each worker reports its share of the whole episode.
                   fractions[k] = p.fraction ?? 0;
-                  this.progress = { fraction: fractions.reduce((a, b) => a + b, 0) / fractions.length, stage: p.stage };
+                  this.progress = { fraction: Math.min(1, fractions.reduce((a, b) => a + b, 0)), stage: p.stage };
                 }),
                 pageDecode,
+                claim,
               ),
           }),
         ),
       );
       const t1 = performance.now();
+      const analysed = results.flat();
+      // The queue stops handing out chunks only when the job is cancelled, and then the jobs above throw.
+      if (analysed.length !== chunks.length) throw new Error(`The analysis returned ${analysed.length} of ${chunks.length} parts of ${name}.`);
       const { analysis, structure } = await this.#studio.jobSystem.run<PodcastWorkerApi, { analysis: EpisodeAnalysis; structure: EpisodeStructure }>({
         kind: 'podcast',
         label: `Find segments in ${name}`,
         signal: ctrl.signal,
-        task: (api, onProgress) => api.assemble(results.flat(), source.durationS, this.#track(onProgress)),
+        task: (api, onProgress) => api.assemble(analysed, source.durationS, this.#track(onProgress)),
       });
       const t2 = performance.now();
       // The analysis workers' grown heaps (VAD, decoder) are of no further use: free them before the reel and its export.

@@ -9,7 +9,7 @@ import { measureLoudness } from '../../src/dsp/loudness';
 import { computePeaks } from '../../src/dsp/peaks';
 import { PEAKS_PER_SECOND } from '../../src/shared/session';
 import { DecodeError } from '../../src/shared/errors';
-import { analyseChunk, decodeRange, type SliceDecoder } from '../../src/podcast/analyse';
+import { analyseClaimed, chunkQueue, decodeChunk, decodeRange, type ChunkClaim, type ChunkSpec, type SliceDecoder } from '../../src/podcast/analyse';
 import { blobReader, describeEpisode } from '../../src/podcast/describe';
 import { assembleEpisode, type ChunkAnalysis } from '../../src/podcast/episode';
 import { segmentEpisode } from '../../src/podcast/segments';
@@ -196,18 +196,18 @@ const api: PodcastWorkerApi = {
     );
   },
 
-  async analyse(req, onProgress, pageDecode) {
+  async analyse(req, onProgress, pageDecode, claim) {
     const report = reporter(onProgress);
     report(0, 'loading the decoder and the voice-activity model');
-    const [model, transforms] = await Promise.all([vadSession(), featureTransforms()]);
-    const out: ChunkAnalysis[] = [];
+    const ready = Promise.all([vadSession(), featureTransforms()]).then(([model, transforms]) => ({ model, transforms }));
+    // Without a shared queue this worker takes the request's chunks in order.
+    const own = chunkQueue(req.chunks);
+    const next: ChunkClaim = claim ?? (async () => own());
+    // With a shared queue req.chunks is the whole episode: progress is this worker's share of it, summed by the page.
     const n = req.chunks.length;
-    for (const [k, chunk] of req.chunks.entries()) {
-      const decode = sliceDecoder(req.file, req.source, (f) => report((k + 0.7 * f) / n, 'decoding'), pageDecode);
-      const a = await named(req.fileName, () => analyseChunk(decode, req.source, chunk, model, transforms));
-      report((k + 1) / n, 'analysing');
-      out.push(a);
-    }
+    let done = 0;
+    const decode = (chunk: ChunkSpec) => named(req.fileName, () => decodeChunk(sliceDecoder(req.file, req.source, (f) => report((done + 0.7 * f) / n, 'decoding'), pageDecode), req.source, chunk));
+    const out = await named(req.fileName, () => analyseClaimed(next, decode, ready, () => report(++done / n, 'analysing')));
     const buffers = out.flatMap((a) => [a.levelDb, a.flatness, a.centroidHz, a.flux, a.hfRatio, a.stability, a.pitchHz, a.voicing, a.speechProb].map((x) => x.buffer as ArrayBuffer));
     return Comlink.transfer(out, buffers);
   },
