@@ -6,6 +6,7 @@ import { configureOrtForBrowser } from '../../src/ml/browser';
 import { openSession } from '../../src/ml/ort';
 import { decodeBlobToPcm, decodeToPcm, encodeAudio, FfmpegDecodeError, probeBlob } from '../../src/media/ffmpeg';
 import { measureLoudness } from '../../src/dsp/loudness';
+import { dspKernels } from '../shared/dsp-kernels';
 import { computePeaks } from '../../src/dsp/peaks';
 import { PEAKS_PER_SECOND } from '../../src/shared/session';
 import { DecodeError } from '../../src/shared/errors';
@@ -282,6 +283,7 @@ const api: PodcastWorkerApi = {
     // Through 16-bit samples: half the memory of a float decode, and the same loudness and true peak to 0.01 dB.
     const pcm = await named(fileName, () => decodeToPcm(bytes, fileName, rate, (f) => report(0.8 * f, 'decoding the export'), undefined, 's16'));
     report(0.9, 'measuring');
+    await dspKernels();
     // A mono file is measured as mono: BS.1770 sums the channels it has, so the mono target is its own (−19 LUFS).
     const m = measureLoudness(pcm.channels, rate);
     return { integratedLufs: m.integratedLufs, truePeakDb: m.truePeakDb, channels: pcm.channels.length };
