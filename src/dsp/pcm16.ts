@@ -1,4 +1,5 @@
 // Exact 16-bit storage of float audio: most stems are 16-bit WAV, decoded as value / 32768.
+import type { DspKernels } from './kernels';
 
 const SCALE = 32768;
 
@@ -39,6 +40,58 @@ export function pcm16ToFloat32(pcm: Int16Array): Float32Array<ArrayBuffer> {
   for (let i = 0; i < n; i++) out[i] = pcm[i] * step;
   return out;
 }
+
+/**
+ * One piece of interleaved 16-bit PCM (1 or 2 channels, `pcm.length / channels.length` frames) split into the float
+ * channels from frame `at` (x / 32768) and into `planar` from 0: an imported WAV is read piece by piece into both.
+ * The SIMD kernels widen and split the floats where given; the integers are split here.
+ */
+export function splitPcm16(pcm: Int16Array, channels: Float32Array[], at: number, planar: Int16Array[], kernels?: DspKernels): void {
+  const stereo = channels.length === 2;
+  if (!stereo && channels.length !== 1) throw new RangeError(`splitPcm16 reads 1 or 2 channels, not ${channels.length}`);
+  const n = pcm.length;
+  const frames = stereo ? n >> 1 : n;
+  if (kernels) {
+    const [src, wide, even, odd] = kernels.layout([n * 2, n * 4, frames * 4, frames * 4]);
+    const k = kernels.exports;
+    new Int16Array(k.memory.buffer, src, n).set(pcm);
+    k.widenPcm16(src, wide, n);
+    if (stereo) {
+      k.deinterleave(wide, n, even, odd);
+      channels[0].set(kernels.f32(even, frames), at);
+      channels[1].set(kernels.f32(odd, frames), at);
+    } else {
+      channels[0].set(kernels.f32(wide, n), at);
+    }
+  } else {
+    const step = 1 / SCALE;
+    for (let c = 0; c < channels.length; c++) {
+      const out = channels[c];
+      for (let i = 0, j = c; i < frames; i++, j += channels.length) out[at + i] = pcm[j] * step;
+    }
+  }
+  if (!stereo) {
+    planar[0].set(pcm);
+    return;
+  }
+  const [left, right] = planar;
+  if (pcm.byteOffset % 4 === 0 && LITTLE_ENDIAN) {
+    // A stereo frame is one 32-bit word: left in its low half, right in its high half (the stores keep 16 bits).
+    const words = new Uint32Array(pcm.buffer, pcm.byteOffset, frames);
+    for (let i = 0; i < frames; i++) {
+      const w = words[i];
+      left[i] = w;
+      right[i] = w >>> 16;
+    }
+  } else {
+    for (let i = 0, j = 0; i < frames; i++, j += 2) {
+      left[i] = pcm[j];
+      right[i] = pcm[j + 1];
+    }
+  }
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Interleaved 16-bit PCM: what an MP3 encoder reads, at half the bytes of float. */
 export interface InterleavedPcm16 {

@@ -40,7 +40,7 @@ export function isWav(bytes: Uint8Array): boolean {
   return bytes.length >= 12 && fourCC(bytes, 0) === 'RIFF' && fourCC(bytes, 8) === 'WAVE';
 }
 
-interface WavFormat {
+export interface WavFormat {
   formatTag: number;
   channelCount: number;
   sampleRate: number;
@@ -67,6 +67,13 @@ function encodingName(f: WavFormat): string {
   return `${f.formatTag === WAVE_FORMAT_IEEE_FLOAT ? 'float' : 'PCM'} ${f.bitsPerSample}-bit`;
 }
 
+/** True for the encodings sampleReader reads. */
+function readable(f: WavFormat): boolean {
+  const containerBits = Math.ceil(f.bitsPerSample / 8) * 8;
+  if (f.formatTag === WAVE_FORMAT_IEEE_FLOAT) return f.bitsPerSample === 32 || f.bitsPerSample === 64;
+  return f.formatTag === WAVE_FORMAT_PCM && [8, 16, 24, 32].includes(containerBits);
+}
+
 /** Returns a reader of one sample at a byte offset, scaled to ±1. */
 function sampleReader(view: DataView, f: WavFormat): (at: number) => number {
   const { formatTag, bitsPerSample } = f;
@@ -90,23 +97,40 @@ function seconds(frames: number, rate: number): string {
   return (frames / rate).toFixed(1);
 }
 
-/** Parses a RIFF/WAVE file to planar float channels; throws WavFormatError with a user-facing reason. */
-export function parseWav(bytes: Uint8Array): WavAudio {
-  if (bytes.length === 0) throw new WavFormatError('the file is empty (0 bytes)');
-  if (!isWav(bytes)) throw new WavFormatError('not a WAV file');
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+/** Where a WAV file's samples lie and how they are laid out. */
+export interface WavLayout {
+  format: WavFormat;
+  /** Byte offset of the first sample in the file. */
+  dataStart: number;
+  /** Whole frames present (a truncated file's partial last frame is dropped). */
+  frames: number;
+  frameBytes: number;
+  warnings: string[];
+}
+
+/**
+ * Reads the layout from the file's first bytes (`head`) given its whole size, so the samples can be read in pieces;
+ * null when the head ends before the format and data chunk headers. Throws WavFormatError with a user-facing reason.
+ */
+export function readWavLayout(head: Uint8Array, fileBytes = head.length): WavLayout | null {
+  if (fileBytes === 0) throw new WavFormatError('the file is empty (0 bytes)');
+  if (!isWav(head)) throw new WavFormatError('not a WAV file');
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
 
   let format: WavFormat | undefined;
   let dataStart = -1;
   let dataDeclared = 0;
   let at = 12;
-  while (at + 8 <= bytes.length) {
-    const id = fourCC(bytes, at);
+  while (at + 8 <= fileBytes) {
+    if (at + 8 > head.length) return null;
+    const id = fourCC(head, at);
     const size = view.getUint32(at + 4, true);
     const body = at + 8;
     if (id === 'fmt ') {
-      if (body + 16 > bytes.length) throw new WavFormatError('the WAV header is truncated');
-      format = readFormat(view, body, Math.min(size, bytes.length - body));
+      if (body + 16 > fileBytes) throw new WavFormatError('the WAV header is truncated');
+      const present = Math.min(size, fileBytes - body);
+      if (body + present > head.length) return null;
+      format = readFormat(view, body, present);
     } else if (id === 'data') {
       dataStart = body;
       dataDeclared = size;
@@ -121,21 +145,40 @@ export function parseWav(bytes: Uint8Array): WavAudio {
   const { channelCount, sampleRate } = format;
   if (channelCount === 0) throw new WavFormatError('the WAV file declares 0 channels');
   if (sampleRate === 0) throw new WavFormatError('the WAV file declares a sample rate of 0 Hz');
-  const read = sampleReader(view, format);
+  if (!readable(format)) throw new UnsupportedWavEncodingError(format.formatTag);
   const bytesPerSample = Math.ceil(format.bitsPerSample / 8);
   const frameBytes = Math.max(format.blockAlign, bytesPerSample * channelCount);
 
   const warnings: string[] = [];
-  const present = bytes.length - dataStart;
+  const present = fileBytes - dataStart;
   const unknownLength = dataDeclared === 0 || dataDeclared === 0xffffffff;
-  let dataBytes = unknownLength ? present : Math.min(dataDeclared, present);
+  const dataBytes = unknownLength ? present : Math.min(dataDeclared, present);
   const frames = Math.floor(dataBytes / frameBytes);
   if (!unknownLength && dataDeclared > present) {
     const declaredFrames = Math.floor(dataDeclared / frameBytes);
     warnings.push(`file is truncated: ${seconds(frames, sampleRate)} s of ${seconds(declaredFrames, sampleRate)} s decoded`);
   }
   if (frames === 0) throw new WavFormatError('the WAV file holds no audio samples');
-  dataBytes = frames * frameBytes;
+  return { format, dataStart, frames, frameBytes, warnings };
+}
+
+/** True for 16-bit PCM with 2-byte samples packed frame after frame: the layout the integer paths read. */
+export function isPackedPcm16(layout: WavLayout): boolean {
+  const f = layout.format;
+  return f.formatTag === WAVE_FORMAT_PCM && f.bitsPerSample === 16 && layout.frameBytes === 2 * f.channelCount;
+}
+
+/** Parses a RIFF/WAVE file to planar float channels; throws WavFormatError with a user-facing reason. */
+export function parseWav(bytes: Uint8Array): WavAudio {
+  const layout = readWavLayout(bytes);
+  // A whole file always reaches its chunk headers.
+  if (!layout) throw new WavFormatError('the WAV header is truncated');
+  const { format, dataStart, frames, frameBytes, warnings } = layout;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const read = sampleReader(view, format);
+  const bytesPerSample = Math.ceil(format.bitsPerSample / 8);
+  const channelCount = format.channelCount;
+  const sampleRate = format.sampleRate;
 
   const channels = Array.from({ length: channelCount }, () => new Float32Array(frames));
   const pcm16 = readPcm16Fast(bytes, dataStart, frames, format, frameBytes, channels);

@@ -10,11 +10,12 @@
 // - WAV is read by src/dsp/wav.ts: 0.12–0.32 s for the 44.1 kHz WAV, no 32 MB core loaded. A 48 kHz 24-bit WAV to
 //   44.1 kHz: TS parse 0.5 s + resample 1.9 s, against ffmpeg 1.2–1.8 s plus its 0.7 s load: a wash, so WAV never
 //   needs ffmpeg and the resampler stays testable in Node.
-import { parseWav, UnsupportedWavEncodingError, WavFormatError, type WavAudio } from '../dsp/wav';
+import { isPackedPcm16, parseWav, readWavLayout, UnsupportedWavEncodingError, WavFormatError, type WavAudio, type WavLayout } from '../dsp/wav';
 import { resample } from '../dsp/resample';
 import { computePeaks, sanitizeSamples } from '../dsp/peaks';
 import { PEAKS_PER_SECOND } from '../shared/session';
-import { exactPcm16 } from '../dsp/pcm16';
+import { exactPcm16, splitPcm16 } from '../dsp/pcm16';
+import type { DspKernels } from '../dsp/kernels';
 import { CancelledError, DecodeError } from '../shared/errors';
 import type { AudioFileSource, DecodedAudio, DecodeWorkerApi } from '../shared/workers';
 import type { ProgressCallback } from '../shared/jobs';
@@ -113,8 +114,137 @@ const REFUSED: Partial<Record<Container, string>> = {
   image: 'not a supported audio format (this is an image)',
 };
 
+/** Bytes read first: the chunks before the samples of nearly every WAV (a longer header is read with the whole file). */
+const HEAD_BYTES = 64 * 1024;
+/** Frames per piece of a WAV read piece by piece: 1 MB of stereo 16-bit, so each piece stays in cache while it is split. */
+const PIECE_FRAMES = 1 << 18;
+/** Frames per stored Blob part: each Blob is a round trip to the browser, so the integers are gathered in large parts. */
+const BLOB_PART_FRAMES = 1 << 21;
+
+/**
+ * Reads a byte stream in pieces of `pieceBytes` (the last may be shorter), all in one reused buffer (through a BYOB
+ * reader where the stream offers one), so reading a file allocates nothing per piece. `take` must not keep the view.
+ */
+export async function readPieces(stream: ReadableStream<Uint8Array>, pieceBytes: number, take: (piece: Uint8Array) => void): Promise<void> {
+  let buffer = new ArrayBuffer(pieceBytes);
+  let filled = 0;
+  const byob = byobReader(stream);
+  if (byob) {
+    for (;;) {
+      const { done, value } = await byob.read(new Uint8Array(buffer, filled, pieceBytes - filled));
+      if (value) {
+        buffer = value.buffer;
+        filled += value.byteLength;
+      }
+      if (filled > 0 && (done || filled === pieceBytes)) {
+        take(new Uint8Array(buffer, 0, filled));
+        filled = 0;
+      }
+      if (done) return;
+    }
+  }
+  const reader = stream.getReader();
+  const piece = new Uint8Array(buffer);
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) {
+      if (filled > 0) take(piece.subarray(0, filled));
+      return;
+    }
+    for (let from = 0; from < value.length; ) {
+      const n = Math.min(value.length - from, pieceBytes - filled);
+      piece.set(value.subarray(from, from + n), filled);
+      filled += n;
+      from += n;
+      if (filled === pieceBytes) {
+        take(piece);
+        filled = 0;
+      }
+    }
+  }
+}
+
+function byobReader(stream: ReadableStream<Uint8Array>): ReadableStreamBYOBReader | null {
+  try {
+    return stream.getReader({ mode: 'byob' });
+  } catch {
+    // Not a byte stream: the default reader's chunks are copied into the buffer instead.
+    return null;
+  }
+}
+
+/**
+ * A 16-bit PCM WAV (1–2 channels) at the session rate, nearly every stem, read piece by piece straight into the float
+ * channels and the stored 16-bit Blobs: the whole file, a planar 16-bit copy and a second pass never exist.
+ * Null for any other WAV, which is read whole.
+ */
+async function streamPcm16Wav(file: Blob, head: Uint8Array, fileName: string, targetRate: number, report: (f: number, stage: string) => void, kernels?: DspKernels): Promise<DecodedAudio | null> {
+  let layout: WavLayout | null;
+  try {
+    layout = readWavLayout(head, file.size);
+  } catch (e) {
+    if (e instanceof WavFormatError && !(e instanceof UnsupportedWavEncodingError)) throw new DecodeError(fileName, e.reason);
+    return null;
+  }
+  if (!layout || !isPackedPcm16(layout) || layout.format.sampleRate !== targetRate || layout.format.channelCount > 2) return null;
+  const { frames, frameBytes, dataStart } = layout;
+  const channels = Array.from({ length: layout.format.channelCount }, () => new Float32Array(frames));
+  const partFrames = Math.min(frames, BLOB_PART_FRAMES);
+  const planar = channels.map(() => new Int16Array(partFrames));
+  // Each part's integers become a Blob once it is full (the Blob copies them), so the planar buffers are reused.
+  const parts: Blob[][] = channels.map(() => []);
+  let at = 0;
+  let held = 0;
+  const flush = () => {
+    planar.forEach((p, c) => parts[c].push(new Blob([p.subarray(0, held)])));
+    held = 0;
+  };
+  await readPieces(file.slice(dataStart, dataStart + frames * frameBytes).stream(), PIECE_FRAMES * frameBytes, (piece) => {
+    const n = Math.min(Math.floor(piece.byteLength / frameBytes), frames - at);
+    splitPcm16(new Int16Array(piece.buffer, piece.byteOffset, n * channels.length), channels, at, planar.map((p) => p.subarray(held, held + n)), kernels);
+    at += n;
+    held += n;
+    if (held + PIECE_FRAMES > partFrames || at === frames) {
+      flush();
+      // Once per part: each report is a message and a redraw of the jobs list on the main thread.
+      report((0.9 * at) / frames, 'reading');
+    }
+  });
+  if (at < frames) throw new DecodeError(fileName, 'the file could not be read to its end (was it changed or moved?)');
+  return {
+    channels,
+    sampleRate: targetRate,
+    sourceRate: targetRate,
+    decoder: 'wav',
+    warnings: [...layout.warnings],
+    encoded: { encoding: 'i16', channels: parts.map((p) => new Blob(p)) },
+  };
+}
+
+/** Any other file, read whole: WAV in TypeScript (resampled if need be), everything else by ffmpeg. */
+async function decodeWhole(bytes: Uint8Array, container: Container, fileName: string, targetRate: number, report: (f: number, stage: string) => void, signal?: AbortSignal): Promise<DecodedAudio> {
+  const { pcm16: filePcm16, ...decoded }: DecodedWithPcm16 =
+    (container === 'wav' ? await decodeWav(bytes, fileName, targetRate, report, signal) : null) ?? (await decodeWithFfmpeg(bytes, fileName, targetRate, report, signal));
+  throwIfAborted(signal);
+
+  // Integer samples cannot be NaN or infinite.
+  const replaced = filePcm16 ? 0 : decoded.channels.reduce((n, c) => n + sanitizeSamples(c), 0);
+  if (replaced > 0) decoded.warnings.push(`${replaced} NaN/Infinity sample${replaced === 1 ? '' : 's'} replaced with silence`);
+  // Made here, in the decoder's worker, so the main thread neither scans nor copies the audio.
+  const pcm16 = filePcm16 ?? exactPcm16(decoded.channels);
+  decoded.encoded = { encoding: pcm16 ? 'i16' : 'f32', channels: (pcm16 ?? decoded.channels).map((c) => new Blob([c as ArrayBufferView<ArrayBuffer>])) };
+  return decoded;
+}
+
+export interface DecodeOptions {
+  signal?: AbortSignal;
+  /** The WebAssembly SIMD kernels, for widening 16-bit samples; TypeScript does it without them. */
+  kernels?: DspKernels;
+}
+
 /** Decodes an imported file to 1–2 planar channels at targetRate; failures are DecodeErrors naming the file. */
-export async function decodeAudioFile(file: AudioFileSource, fileName: string, targetRate: number, onProgress: ProgressCallback, signal?: AbortSignal): Promise<DecodedAudio> {
+export async function decodeAudioFile(file: AudioFileSource, fileName: string, targetRate: number, onProgress: ProgressCallback, opts: DecodeOptions = {}): Promise<DecodedAudio> {
+  const { signal, kernels } = opts;
   if (!(Number.isInteger(targetRate) && targetRate >= 8000 && targetRate <= 384000)) {
     throw new DecodeError(fileName, `cannot decode to a sample rate of ${targetRate} Hz`);
   }
@@ -128,29 +258,19 @@ export async function decodeAudioFile(file: AudioFileSource, fileName: string, t
   };
   if (file.size === 0) throw new DecodeError(fileName, 'the file is empty (0 bytes)');
   report(0, 'reading');
-  const bytes = new Uint8Array(await file.arrayBuffer());
+  // A Blob (a File) is read in pieces where it can be; anything else whole.
+  const blob = typeof Blob !== 'undefined' && file instanceof Blob ? file : null;
+  const head = new Uint8Array(await (blob && blob.size > HEAD_BYTES ? blob.slice(0, HEAD_BYTES) : file).arrayBuffer());
   throwIfAborted(signal);
 
-  const container = sniffContainer(bytes.subarray(0, 16));
+  const container = sniffContainer(head.subarray(0, 16));
   const refusal = REFUSED[container];
   if (refusal) throw new DecodeError(fileName, refusal);
 
-  const { pcm16: filePcm16, ...decoded }: DecodedWithPcm16 =
-    (container === 'wav' ? await decodeWav(bytes, fileName, targetRate, report, signal) : null) ?? (await decodeWithFfmpeg(bytes, fileName, targetRate, report, signal));
+  const streamed = blob && container === 'wav' ? await streamPcm16Wav(blob, head, fileName, targetRate, report, kernels) : null;
+  const decoded = streamed ?? (await decodeWhole(head.length === file.size ? head : new Uint8Array(await file.arrayBuffer()), container, fileName, targetRate, report, signal));
   throwIfAborted(signal);
-
-  // Integer samples cannot be NaN or infinite.
-  const replaced = filePcm16 ? 0 : decoded.channels.reduce((n, c) => n + sanitizeSamples(c), 0);
-  if (replaced > 0) decoded.warnings.push(`${replaced} NaN/Infinity sample${replaced === 1 ? '' : 's'} replaced with silence`);
-  // Made here, in the decoder's worker, so the main thread neither scans nor copies the audio.
-  const pcm16 = filePcm16 ?? exactPcm16(decoded.channels);
-  decoded.encoded = { encoding: pcm16 ? 'i16' : 'f32', channels: (pcm16 ?? decoded.channels).map((c) => new Blob([c as ArrayBufferView<ArrayBuffer>])) };
   decoded.peaks = computePeaks(decoded.channels, decoded.sampleRate, PEAKS_PER_SECOND);
   report(1, 'done');
   return decoded;
 }
-
-/** The decode worker's implementation of its contract. */
-export const decodeWorker: DecodeWorkerApi = {
-  decode: (file, fileName, targetRate, onProgress) => decodeAudioFile(file, fileName, targetRate, onProgress),
-};

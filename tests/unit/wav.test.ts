@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isWav, parseWav, UnsupportedWavEncodingError, WavFormatError } from '../../src/dsp/wav';
+import { isWav, parseWav, readWavLayout, UnsupportedWavEncodingError, WavFormatError } from '../../src/dsp/wav';
 
 interface WavSpec {
   formatTag?: number;
@@ -188,5 +188,20 @@ describe('parseWav', () => {
   it('sniffs RIFF/WAVE only', () => {
     expect(isWav(wav({ channels: 1, rate: 8000, bits: 16 }, int16([0])))).toBe(true);
     expect(isWav(new TextEncoder().encode('RIFF\0\0\0\0AVI LIST'))).toBe(false);
+  });
+});
+
+describe('readWavLayout', () => {
+  it('finds the samples from the first bytes of a larger file, or says it needs more', () => {
+    const bytes = wav({ channels: 2, rate: 44100, bits: 16, extraChunks: [{ id: 'LIST', body: new Uint8Array(5001) }] }, int16([1, 2, 3, 4, 5, 6]));
+    const full = readWavLayout(bytes);
+    expect(full).toMatchObject({ dataStart: bytes.length - 12, frames: 3, frameBytes: 4, warnings: [] });
+    expect(readWavLayout(bytes.subarray(0, 4096), bytes.length)).toBeNull();
+    expect(readWavLayout(bytes.subarray(0, bytes.length - 12), bytes.length)).toEqual(full);
+  });
+
+  it('judges truncation by the whole file size, not by the bytes it was given', () => {
+    const bytes = wav({ channels: 1, rate: 8000, bits: 16, declaredDataBytes: 16000 }, int16([1, 2, 3, 4]));
+    expect(readWavLayout(bytes.subarray(0, 44), bytes.length)?.warnings).toEqual(['file is truncated: 0.0 s of 1.0 s decoded']);
   });
 });
