@@ -13,7 +13,7 @@ export function dspKernels(): Promise<DspKernels | undefined> {
       return kernels;
     })
     .catch((e: unknown) => {
-      console.warn('The DSP kernels did not load; the analysis, loudness and limiter loops run in TypeScript:', e);
+      console.warn('The DSP kernels did not load; their loops run in TypeScript:', e);
       return undefined;
     });
   return kernelsPromise;
