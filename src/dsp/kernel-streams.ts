@@ -112,13 +112,14 @@ export function kernelLimitWithLookahead(
   ceiling: number,
   aR: number,
   la: number,
+  into?: { left: Float32Array; right: Float32Array },
 ): { left: Float32Array; right: Float32Array } | null {
   if (la > LIM_MAX_LOOKAHEAD) return null;
   const x = k.exports;
   const base = k.streamScratch;
   const n = left.length;
-  const outL = new Float32Array(n);
-  const outR = new Float32Array(n);
+  const outL = into?.left ?? new Float32Array(n);
+  const outR = into?.right ?? new Float32Array(n);
   const state = k.f64(base + LIM_STATE, 3 + la);
   state[0] = 1;
   state[1] = la;

@@ -264,16 +264,17 @@ function limitWithLookahead(
   gain: number,
   ceiling: number,
   sampleRate: number,
+  into?: { left: Float32Array; right: Float32Array },
 ): { left: Float32Array; right: Float32Array } {
   const n = left.length;
   const la = lookaheadFrames(sampleRate);
   const aR = onePoleCoefficient(RELEASE_MS, sampleRate);
   const kernels = activeDspKernels();
-  const onKernels = kernels && kernelLimitWithLookahead(kernels, left, right, env, ahead, gain, ceiling, aR, la);
+  const onKernels = kernels && kernelLimitWithLookahead(kernels, left, right, env, ahead, gain, ceiling, aR, la, into);
   if (onKernels) return onKernels;
   const fround = Math.fround;
-  const outL = new Float32Array(n);
-  const outR = new Float32Array(n);
+  const outL = into?.left ?? new Float32Array(n);
+  const outR = into?.right ?? new Float32Array(n);
   let released = 1;
   const box = new Float64Array(la).fill(1);
   let boxSum = la;
@@ -392,12 +393,14 @@ export function masterAnalysed(analysis: MasteringAnalysis, sampleRate: number, 
       analysis.env = truePeakEnvelope(toned.left, toned.right, sampleRate, analysis.envFloor);
       analysis.ahead = lookaheadPeak(analysis.env, sampleRate);
     }
-    return limitWithLookahead(toned.left, toned.right, analysis.env, analysis.ahead!, dbToGain(gainDb), limiterCeiling, sampleRate);
+    // Each pass overwrites the last one's output, which has been measured by then: fresh memory is slow to touch.
+    return limitWithLookahead(toned.left, toned.right, analysis.env, analysis.ahead!, dbToGain(gainDb), limiterCeiling, sampleRate, previous);
   };
+  let previous: { left: Float32Array; right: Float32Array } | undefined;
 
   // Alternate cheap loudness fixes with true-peak checks until both hold: heavy limiting can
   // leave inter-sample overs above the margin, so the limiter's own ceiling moves down by the excess.
-  let out = limit();
+  let out = (previous = limit());
   let output: LoudnessReport | null = null;
   for (let it = 0; it < MAX_ITERATIONS; it++) {
     checkAbort(opts.signal);
