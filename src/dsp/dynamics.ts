@@ -42,6 +42,8 @@ function compressorReductionDb(inputDb: number, threshold: number, ratio: number
 
 /** Frames per detector step: the gain computer runs once per sub-block and the gain is interpolated. */
 export const COMPRESSOR_SUB_BLOCK = 16;
+/** Blocks up to this size never allocate in process() (the Web Audio quantum is 128). */
+const MAX_LIVE_BLOCK = 1024;
 
 /**
  * Feed-forward compressor with a stereo-linked peak detector (max of the channels) and attack and
@@ -66,6 +68,9 @@ export class Compressor {
   #reductionDb = 0;
   // Linear gain applied at the end of the previous sub-block, the start of the next ramp.
   #gain = 1;
+  // Per-call sub-block peaks and gain ramps, grown as needed (never on the audio thread: its blocks are 128 frames).
+  #peaks = new Float32Array(MAX_LIVE_BLOCK / COMPRESSOR_SUB_BLOCK);
+  #ramps = new Float64Array((2 * MAX_LIVE_BLOCK) / COMPRESSOR_SUB_BLOCK);
 
   constructor(sampleRate: number, settings?: CompressorSettings) {
     this.sampleRate = sampleRate;
@@ -99,22 +104,32 @@ export class Compressor {
 
   /** Compresses channels[0..channelCount)[0..n) in place; 1 or 2 channels. */
   process(channels: Float32Array[], channelCount: number, n: number): void {
+    const stereo = channelCount > 1;
+    const left = channels[0];
+    const right = stereo ? channels[1] : channels[0];
+    const blocks = Math.ceil(n / COMPRESSOR_SUB_BLOCK);
     // Long blocks (offline mastering) run their per-sample loops on the kernels when a worker has them: same samples.
     const kernels = n >= KERNEL_COMPRESSOR_MIN_FRAMES && n <= KERNEL_COMPRESSOR_MAX_FRAMES ? activeDspKernels() : null;
-    if (kernels) return this.#processOnKernels(kernels, channels, channelCount, n);
-    const left = channels[0];
-    const right = channelCount > 1 ? channels[1] : channels[0];
-    const stereo = channelCount > 1;
-    const threshold = this.#threshold, ratio = this.#ratio, knee = this.#knee;
-    const kneeStart = this.#kneeStartGain, makeup = this.#makeupGain;
-    const slope = 1 - 1 / ratio;
-    const halfKnee = knee / 2;
-    let held = this.#heldReductionDb;
-    let reduction = this.#reductionDb;
-    let gain = this.#gain;
-    for (let start = 0; start < n; start += COMPRESSOR_SUB_BLOCK) {
+    if (kernels) {
+      const base = kernels.streamScratch;
+      const l = base + COMP_LEFT, r = base + COMP_RIGHT;
+      kernels.f32(l, n).set(left.subarray(0, n));
+      kernels.f32(r, n).set(right.subarray(0, n));
+      kernels.exports.blockPeaks(l, r, n, COMPRESSOR_SUB_BLOCK, base + COMP_PEAKS);
+      const ramps = kernels.f64(base + COMP_RAMPS, 2 * blocks);
+      this.#detect(kernels.f32(base + COMP_PEAKS, blocks), ramps, n);
+      kernels.exports.applyGainRamps(l, stereo ? r : 0, n, COMPRESSOR_SUB_BLOCK, base + COMP_RAMPS);
+      left.set(kernels.f32(l, n));
+      if (stereo) right.set(kernels.f32(r, n));
+      return;
+    }
+    if (this.#peaks.length < blocks) {
+      this.#peaks = new Float32Array(blocks);
+      this.#ramps = new Float64Array(2 * blocks);
+    }
+    const peaks = this.#peaks, ramps = this.#ramps;
+    for (let b = 0, start = 0; b < blocks; b++, start += COMPRESSOR_SUB_BLOCK) {
       const end = Math.min(n, start + COMPRESSOR_SUB_BLOCK);
-      const frames = end - start;
       let peak = 0;
       for (let i = start; i < end; i++) {
         const l = left[i] < 0 ? -left[i] : left[i];
@@ -122,58 +137,25 @@ export class Compressor {
         if (l > peak) peak = l;
         if (r > peak) peak = r;
       }
-      // Below the knee the static curve is flat, so quiet sub-blocks skip the log.
-      let target = 0;
-      if (peak > kneeStart) {
-        const over = LN_TO_DB * Math.log(peak) - threshold;
-        if (over >= halfKnee) {
-          target = slope * over;
-        } else if (over > -halfKnee) {
-          const t = over + halfKnee;
-          target = (slope * t * t) / (2 * knee);
-        }
-      }
-      let aA = this.#attackCoef, aR = this.#releaseCoef;
-      if (frames !== COMPRESSOR_SUB_BLOCK) {
-        // A short last block still advances the envelopes by exactly its own length.
-        aA = onePoleCoefficient(this.#attackMs, (this.sampleRate / frames));
-        aR = onePoleCoefficient(this.#releaseMs, (this.sampleRate / frames));
-      }
-      const released = aR * held + (1 - aR) * target;
-      held = target > released ? target : released;
-      reduction = aA * reduction + (1 - aA) * held;
-      // Reductions under 1e-6 dB are inaudible; skipping exp keeps idle compressors cheap.
-      const nextGain = reduction > 1e-6 ? makeup * Math.exp(-reduction * DB_TO_LN) : makeup;
-      if (nextGain === gain) {
-        if (gain !== 1) {
-          for (let i = start; i < end; i++) left[i] *= gain;
-          if (stereo) for (let i = start; i < end; i++) right[i] *= gain;
-        }
-      } else {
-        const step = (nextGain - gain) / frames;
-        for (let i = start, k = 1; i < end; i++, k++) left[i] *= gain + step * k;
-        if (stereo) for (let i = start, k = 1; i < end; i++, k++) right[i] *= gain + step * k;
-        gain = nextGain;
-      }
+      peaks[b] = peak;
     }
-    this.#heldReductionDb = held < 1e-9 ? 0 : held;
-    this.#reductionDb = reduction < 1e-9 ? 0 : reduction;
-    this.#gain = gain;
+    this.#detect(peaks, ramps, n);
+    for (let b = 0, start = 0; b < blocks; b++, start += COMPRESSOR_SUB_BLOCK) {
+      const end = Math.min(n, start + COMPRESSOR_SUB_BLOCK);
+      const g = ramps[2 * b], step = ramps[2 * b + 1];
+      // A settled gain is the ramp with step 0 (g + 0·k is g itself); unity changes nothing.
+      if (step === 0 && g === 1) continue;
+      for (let i = start, k = 1; i < end; i++, k++) left[i] *= g + step * k;
+      if (stereo) for (let i = start, k = 1; i < end; i++, k++) right[i] *= g + step * k;
+    }
   }
 
-  /** process() with the sub-block peaks and the gain ramps on the kernels; the detector itself stays here. */
-  #processOnKernels(kernels: DspKernels, channels: Float32Array[], channelCount: number, n: number): void {
-    const stereo = channelCount > 1;
-    const left = channels[0];
-    const right = stereo ? channels[1] : channels[0];
-    const base = kernels.streamScratch;
-    const l = base + COMP_LEFT, r = base + COMP_RIGHT;
-    kernels.f32(l, n).set(left.subarray(0, n));
-    kernels.f32(r, n).set(right.subarray(0, n));
-    const blocks = Math.ceil(n / COMPRESSOR_SUB_BLOCK);
-    kernels.exports.blockPeaks(l, r, n, COMPRESSOR_SUB_BLOCK, base + COMP_PEAKS);
-    const peaks = kernels.f32(base + COMP_PEAKS, blocks);
-    const ramps = kernels.f64(base + COMP_RAMPS, 2 * blocks);
+  /**
+   * The detector over sub-blocks with these stereo-linked peaks: advances its state and writes each sub-block's
+   * gain ramp (start gain, step per frame) to ramps. Below the knee the static curve is flat, so quiet sub-blocks
+   * skip the log; reductions under 1e-6 dB are inaudible, so idle compressors skip the exp.
+   */
+  #detect(peaks: Float32Array, ramps: Float64Array, n: number): void {
     const threshold = this.#threshold, ratio = this.#ratio, knee = this.#knee;
     const kneeStart = this.#kneeStartGain, makeup = this.#makeupGain;
     const slope = 1 - 1 / ratio;
@@ -181,6 +163,7 @@ export class Compressor {
     let held = this.#heldReductionDb;
     let reduction = this.#reductionDb;
     let gain = this.#gain;
+    const blocks = Math.ceil(n / COMPRESSOR_SUB_BLOCK);
     for (let b = 0; b < blocks; b++) {
       const frames = Math.min(COMPRESSOR_SUB_BLOCK, n - b * COMPRESSOR_SUB_BLOCK);
       const peak = peaks[b];
@@ -196,6 +179,7 @@ export class Compressor {
       }
       let aA = this.#attackCoef, aR = this.#releaseCoef;
       if (frames !== COMPRESSOR_SUB_BLOCK) {
+        // A short last block still advances the envelopes by exactly its own length.
         aA = onePoleCoefficient(this.#attackMs, this.sampleRate / frames);
         aR = onePoleCoefficient(this.#releaseMs, this.sampleRate / frames);
       }
@@ -203,14 +187,10 @@ export class Compressor {
       held = target > released ? target : released;
       reduction = aA * reduction + (1 - aA) * held;
       const nextGain = reduction > 1e-6 ? makeup * Math.exp(-reduction * DB_TO_LN) : makeup;
-      // A settled gain is the ramp with step 0: g + 0·k is g itself.
       ramps[2 * b] = gain;
       ramps[2 * b + 1] = nextGain === gain ? 0 : (nextGain - gain) / frames;
       gain = nextGain;
     }
-    kernels.exports.applyGainRamps(l, stereo ? r : 0, n, COMPRESSOR_SUB_BLOCK, base + COMP_RAMPS);
-    left.set(kernels.f32(l, n));
-    if (stereo) right.set(kernels.f32(r, n));
     this.#heldReductionDb = held < 1e-9 ? 0 : held;
     this.#reductionDb = reduction < 1e-9 ? 0 : reduction;
     this.#gain = gain;
