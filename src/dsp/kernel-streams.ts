@@ -64,7 +64,8 @@ let tapsLoaded: DspKernels | null = null;
 
 /**
  * scanFourTimesThirtyTwoTaps on the kernels, in single precision: centres [from, to) of work (15 samples before, 16 after), folded taps
- * as foldedInterpolatorTaps(4, 32) gives them. With an envelope, each centre's own peak goes to envelope[c - offset].
+ * as foldedInterpolatorTaps(4, 32) gives them. With an envelope, each centre's own peak goes to envelope[c - offset];
+ * without one, `withSamples` also counts the centres' own samples into the peak.
  */
 export function kernelTruePeakFourByThirtyTwo(
   k: DspKernels,
@@ -75,6 +76,7 @@ export function kernelTruePeakFourByThirtyTwo(
   peak: number,
   envelope: Float32Array | null = null,
   envelopeOffset = 0,
+  withSamples = false,
 ): number {
   const x = k.exports;
   const base = k.streamScratch;
@@ -95,6 +97,8 @@ export function kernelTruePeakFourByThirtyTwo(
       x.truePeakFourByThirtyTwo(base + TP_WORK, 15, 15 + m, base + TP_TAPS, peak, base + TP_ENV);
       env.set(f32(k, TP_ENV, m));
     } else {
+      // The samples themselves (phase 0) from the same copy, when the caller has not counted them.
+      if (withSamples) peak = x.absPeak(base + TP_WORK + 15 * 4, m, peak);
       peak = x.truePeakFourByThirtyTwo(base + TP_WORK, 15, 15 + m, base + TP_TAPS, peak, 0);
     }
   }

@@ -193,9 +193,8 @@ export class TruePeakDetector {
     const kernels = this.oversampling === 4 && half === 16 ? activeDspKernels() : null;
     if (kernels) {
       // The kernels scan every centre faster than the bounds below could skip them; the maximum is the same.
-      const samples = kernelSamplePeak(kernels, [work.subarray(from, to)]);
       const taps = { pairSum: this.#pairSumTaps, pairDiff: this.#pairDiffTaps, middle: this.#middleTaps! };
-      return kernelTruePeakFourByThirtyTwo(kernels, taps, work, from, to, samples > atLeast ? samples : atLeast);
+      return kernelTruePeakFourByThirtyTwo(kernels, taps, work, from, to, atLeast, null, 0, true);
     }
     // Spans of 2·half centres reach half-1 samples before and half after them: with maxima of
     // half-sample chunks aligned to `from`, a span's reach lies in four chunks. chunkMax[0] is the
