@@ -339,6 +339,26 @@ function metadataArgs(tags: ExportTags): string[] {
  * Encodes planar float channels (or, for MP3 only, interleaved 16-bit PCM) at their own sample rate (never resampled) to MP3 320k CBR, 24-bit WAV or 24-bit FLAC,
  * with title/artist tags. Samples beyond ±1 clip in WAV/FLAC: limiting is the mastering stage's job.
  */
+/** Frames of the warm-up encode: about half a second, enough for the encoder's hot loops to be compiled. */
+const WARM_FRAMES = 24 * 1152;
+
+/**
+ * Starts the core and runs a tiny MP3 encode (half a second of quiet noise), so that a worker which will encode
+ * soon has its 30 MB of WebAssembly compiled and the encoder's hot functions optimised before the real input
+ * arrives. The podcast export runs this on the encoder workers while the reel is being mastered on another core.
+ */
+export async function warmMp3Encoder(sampleRate: number, channelCount: 1 | 2): Promise<void> {
+  await loadFfmpegCore();
+  const samples = new Int16Array(WARM_FRAMES * channelCount);
+  // Deterministic low-level noise: an all-zero input would leave the encoder's psychoacoustic paths cold.
+  let seed = 12345;
+  for (let i = 0; i < samples.length; i++) {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    samples[i] = (seed >>> 16) % 2001 - 1000;
+  }
+  await encodeAudio({ samples, channelCount }, sampleRate, 'mp3', {});
+}
+
 export async function encodeAudio(
   input: Float32Array[] | InterleavedPcm16,
   sampleRate: number,

@@ -63,6 +63,8 @@ export interface PodcastWorkerApi {
   renderReel(req: ReelRenderRequest, onProgress: ProgressCallback, pageDecode?: PageSliceDecode): Promise<ReelAudio>;
   /** Seconds of an intro/outro file (decoding it whole), for planning before the reel is rendered. */
   clipDuration(file: Blob, fileName: string): Promise<number>;
+  /** Starts ffmpeg.wasm and its MP3 encoder in this worker ahead of an encode (a half-second warm-up encode). */
+  warmMp3Encoder(rate: number, channels: 1 | 2): Promise<void>;
   /** Encodes mastered channels (1 or 2) to MP3 320 kb/s CBR; the channels are transferred. */
   encodeMp3(pcm: InterleavedPcm16, rate: number, tags: { title?: string; artist?: string }, onProgress: ProgressCallback): Promise<Uint8Array>;
   /** Decodes an encoded file back and measures it (BS.1770 loudness over its own channels, true peak). */

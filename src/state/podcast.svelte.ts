@@ -565,6 +565,9 @@ export class PodcastDesk {
       let check = { integratedLufs: NaN, truePeakDb: NaN };
       let passes = 0;
       let report: MasterResult['report'] | null = null;
+      // The encoder workers start ffmpeg.wasm while the reel is mastered (one worker, one core): the encode then
+      // begins on compiled code. A failed warm-up is left to the encode itself to report.
+      this.#warmEncoders(left.length, reel.rate, layout === 'mono' ? 1 : 2, ctrl.signal);
       for (; passes < MAX_PASSES; ) {
         passes++;
         let t0 = performance.now();
@@ -688,6 +691,18 @@ export class PodcastDesk {
       });
     } finally {
       this.#studio.jobSystem.retire('podcast');
+    }
+  }
+
+  /** Starts as many encoder workers as #encode will use (one, or two for a split encode), each with its core loaded. */
+  #warmEncoders(frames: number, rate: number, channels: 1 | 2, signal: AbortSignal): void {
+    const workers = frames < SPLIT_MP3_MIN_S * rate ? 1 : 2;
+    for (let k = 0; k < workers; k++) {
+      this.#studio.jobSystem
+        .run<PodcastWorkerApi, void>({ kind: 'podcast', label: 'Start the MP3 encoder', signal, task: (api) => api.warmMp3Encoder(rate, channels) })
+        .catch((e: unknown) => {
+          if (!isAbortError(e)) console.warn('The MP3 encoder did not start ahead of the encode:', e);
+        });
     }
   }
 

@@ -4,7 +4,7 @@
 import * as Comlink from 'comlink';
 import { configureOrtForBrowser } from '../../src/ml/browser';
 import { openSession } from '../../src/ml/ort';
-import { decodeBlobToPcm, decodeToPcm, encodeAudio, FfmpegDecodeError, probeBlob } from '../../src/media/ffmpeg';
+import { decodeBlobToPcm, decodeToPcm, encodeAudio, FfmpegDecodeError, probeBlob, warmMp3Encoder } from '../../src/media/ffmpeg';
 import { measureLoudness } from '../../src/dsp/loudness';
 import { dspKernels } from '../shared/dsp-kernels';
 import { computePeaks } from '../../src/dsp/peaks';
@@ -270,6 +270,10 @@ const api: PodcastWorkerApi = {
       warnings: [...new Set(warnings)],
     };
     return Comlink.transfer(result, [...channels.map((c) => c.buffer as ArrayBuffer), result.peaks.buffer as ArrayBuffer]);
+  },
+
+  warmMp3Encoder(rate, channels) {
+    return warmMp3Encoder(rate, channels);
   },
 
   async encodeMp3(pcm, rate, tags, onProgress) {
