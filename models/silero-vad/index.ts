@@ -1,5 +1,6 @@
-// The silero VAD weights as the app ships them: a hashed asset from @ricky0123/vad-web, checked before use.
-import modelUrl from '@ricky0123/vad-web/dist/silero_vad_v5.onnx?url';
+// The silero VAD as the app ships it: the 8 kHz batched form derived from the @ricky0123/vad-web file
+// (scripts/silero-vad-8k.ts), a hashed asset checked before use.
+import modelUrl from './silero_vad_v5_8k.onnx?url';
 import meta from './meta.json';
 
 export const SILERO_VAD_META = meta;

@@ -89,6 +89,9 @@ function measured(path: string): { lufs: number; truePeakDb: number; channels: n
 test('drop an episode, choose a theme and length, edit the reel, export an MP3 in spec with its chapters; a reload keeps it all', async ({ page, consoleErrors }) => {
   test.setTimeout(420_000);
   await openPodcast(page);
+  // The voice-activity model's registry entry, licence included, is shown before anything is analysed.
+  await page.getByText('About the voice-activity model').click();
+  await expect(page.getByTestId('podcast-vad-licence')).toHaveText(/^MIT/);
   await dropFile(page, fixture('episode.mp3'), 'episode.mp3');
   await expect(page.getByTestId('podcast-busy')).toBeVisible();
   await expect(page.getByTestId('reel-list')).toBeVisible({ timeout: 180_000 });

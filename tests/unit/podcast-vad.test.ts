@@ -10,6 +10,8 @@ import { scoreWindows, speechProbability, activeVadFrames, activeRuns, planProbe
 import { decimateByTwo } from '../../src/dsp/halfband';
 import { levelContour } from '../../src/podcast/features';
 import { nativeSliceDecoder, vadModel } from './podcast-helpers';
+import { openSession, type TensorData } from '../../src/ml/ort';
+import { deriveSileroVad8k } from '../../scripts/silero-vad-8k';
 import { decodeRange } from '../../src/podcast/analyse';
 import { mp3Source } from '../../src/podcast/source';
 import { indexMp3 } from '../../src/podcast/mp3-index';
@@ -39,9 +41,49 @@ describe('silero VAD model', () => {
     expect(SILERO_VAD_META.licence).toMatch(/^MIT/);
   });
 
+  it('is scripts/silero-vad-8k.ts applied to the file in @ricky0123/vad-web, which is the one the registry names', () => {
+    const source = readFileSync(SILERO_VAD_META.derivedFrom.file);
+    expect(createHash('sha256').update(source).digest('hex')).toBe(SILERO_VAD_META.derivedFrom.sha256);
+    expect(source.length).toBe(SILERO_VAD_META.derivedFrom.sizeBytes);
+    const derived = deriveSileroVad8k(new Uint8Array(source));
+    expect(Buffer.compare(Buffer.from(derived), readFileSync(SILERO_VAD_META.file))).toBe(0);
+  });
+
+  it("gives the shipped graph's 8 kHz outputs and states, frame after frame, at several batch sizes", async () => {
+    const derived = await vadModel();
+    const shipped = await openSession('silero-vad-shipped', async () => new Uint8Array(readFileSync(SILERO_VAD_META.derivedFrom.file)));
+    const sr: TensorData = { type: 'int64', data: BigInt64Array.from([8000n]), dims: [] };
+    const row = 32 + VAD_FRAME;
+    for (const rows of [1, 3, 128]) {
+      const zero = (): TensorData => ({ type: 'float32', data: new Float32Array(2 * rows * 128), dims: [2, rows, 128] });
+      let a = zero();
+      let b = zero();
+      let worst = 0;
+      for (let f = 0; f < 12; f++) {
+        const input = new Float32Array(rows * row);
+        // Rows spread over the minute of speech, music and noise, stepping a frame at a time.
+        for (let r = 0; r < rows; r++) input.set(x8.subarray((r * 13 + f) * VAD_FRAME, (r * 13 + f) * VAD_FRAME + row), r * row);
+        const x: TensorData = { type: 'float32', data: input, dims: [rows, row] };
+        const outA = await shipped.run({ input: x, state: a, sr });
+        const outB = await derived.run({ input: x, state: b });
+        expect(outB.output.dims).toEqual([rows, 1]);
+        expect(outB.stateN.dims).toEqual([2, rows, 128]);
+        const pa = outA.output.data as Float32Array;
+        const pb = outB.output.data as Float32Array;
+        const sa = outA.stateN.data as Float32Array;
+        const sb = outB.stateN.data as Float32Array;
+        for (let i = 0; i < pa.length; i++) worst = Math.max(worst, Math.abs(pa[i] - pb[i]));
+        for (let i = 0; i < sa.length; i++) worst = Math.max(worst, Math.abs(sa[i] - sb[i]) / 10);
+        a = outA.stateN;
+        b = outB.stateN;
+      }
+      expect(worst).toBeLessThan(1e-5);
+    }
+  });
+
   it('has the inputs and outputs vad.ts feeds', async () => {
     const s = await vadModel();
-    expect([...s.inputNames].sort()).toEqual(['input', 'sr', 'state']);
+    expect([...s.inputNames].sort()).toEqual(['input', 'state']);
     expect([...s.outputNames].sort()).toEqual(['output', 'stateN']);
   });
 
