@@ -14,11 +14,31 @@ export function canDecodeOnPage(): boolean {
   return typeof OfflineAudioContext === 'function';
 }
 
-/** A decoder for one file; each call decodes a fresh copy of its slice (decodeAudioData detaches its input). */
-export function pageSliceDecoder(file: Blob): PageSliceDecode {
+/**
+ * A decoder for one file; each call decodes a fresh copy of its slice (decodeAudioData detaches its input).
+ * At most `concurrency` slices decode at once: each holds its slice at the file's rate while it decodes (a 5-minute
+ * stereo slice is 0.1 GB at 44.1 kHz), and the analysis workers ask for their next slice ahead of time.
+ */
+export function pageSliceDecoder(file: Blob, concurrency = 2): PageSliceDecode {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  const acquire = async () => {
+    while (running >= concurrency) await new Promise<void>((r) => waiting.push(r));
+    running++;
+  };
+  const release = () => {
+    running--;
+    waiting.shift()?.();
+  };
   return async (byteStart, byteEnd, rate, channels) => {
-    const bytes = await file.slice(byteStart, byteEnd).arrayBuffer();
-    const audio = await new OfflineAudioContext(1, 1, rate).decodeAudioData(bytes);
+    await acquire();
+    let audio: AudioBuffer;
+    try {
+      const bytes = await file.slice(byteStart, byteEnd).arrayBuffer();
+      audio = await new OfflineAudioContext(1, 1, rate).decodeAudioData(bytes);
+    } finally {
+      release();
+    }
     const n = audio.numberOfChannels;
     let out: Float32Array[];
     if (channels === 2) {

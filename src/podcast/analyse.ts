@@ -105,7 +105,9 @@ export function chunkQueue(chunks: readonly ChunkSpec[], signal?: AbortSignal): 
 
 /**
  * One worker's share of the analysis: it claims chunks until none are left, decoding each and then analysing it.
- * The first decode starts before `ready` (the VAD model and the FFTs loading) resolves, so neither waits on the other.
+ * The first decode starts before `ready` (the VAD model and the FFTs loading) resolves, so neither waits on the other;
+ * after that, the next chunk is claimed and its decode started (on the page's decoder thread) as this worker begins
+ * analysing the current one, so the decoder and the analysis overlap instead of taking turns.
  */
 export async function analyseClaimed(claim: ChunkClaim, decode: (chunk: ChunkSpec) => Promise<DecodedChunk>, ready: Promise<{ model: VadModel; transforms: FeatureTransforms }>, onChunk?: (a: ChunkAnalysis) => void): Promise<ChunkAnalysis[]> {
   const out: ChunkAnalysis[] = [];
@@ -114,14 +116,19 @@ export async function analyseClaimed(claim: ChunkClaim, decode: (chunk: ChunkSpe
   // Both started now; a failed model load is reported after the decode settles, so no rejection goes unhandled.
   const firstDecode = decode(first);
   const [{ model, transforms }, decodedFirst] = await Promise.all([ready, firstDecode]);
+  const claimAndDecode = async (): Promise<DecodedChunk | null> => {
+    const chunk = await claim();
+    return chunk ? decode(chunk) : null;
+  };
   let decoded: DecodedChunk | null = decodedFirst;
   while (decoded) {
+    const next = claimAndDecode();
+    // Awaited below; this only keeps a failure from counting as unhandled while the current chunk is analysed.
+    next.catch(() => undefined);
     const a = await analyseDecoded(decoded, model, transforms);
     out.push(a);
     onChunk?.(a);
-    decoded = null;
-    const chunk = await claim();
-    if (chunk) decoded = await decode(chunk);
+    decoded = await next;
   }
   return out;
 }

@@ -1,10 +1,10 @@
 // The analysis workers' shared chunk queue, the model load overlapping the first decode, the page's downmix
 // and the overview's time ruler: pure parts of the analysis pipeline, tested without a browser.
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { analyseClaimed, chunkQueue, planChunks, type ChunkSpec, type DecodedChunk } from '../../src/podcast/analyse';
 import { ANALYSIS_RATE } from '../../src/podcast/features';
 import type { VadModel } from '../../src/podcast/vad';
-import { downmixToMono } from '../../src/bridge/page-decode';
+import { downmixToMono, pageSliceDecoder } from '../../src/bridge/page-decode';
 import { MAX_LABELS, overviewTicks } from '../../src/podcast/overview-ticks';
 
 /** A model that is never consulted: the test chunks are silent, so the VAD sends nothing to it. */
@@ -58,6 +58,25 @@ describe('analysis chunk queue', () => {
     expect(log).toEqual(['decode 0', 'model loaded', 'decode 1']);
   });
 
+  it('starts decoding the next chunk as it begins analysing the current one', async () => {
+    const log: string[] = [];
+    const take = chunkQueue(planChunks(30, 10));
+    const ready = Promise.resolve({ model: silentModel, transforms: {} });
+    const out = await analyseClaimed(async () => take(), silentDecode(log, 5), ready, (a) => log.push(`analysed ${a.index}`));
+    expect(out.map((c) => c.index)).toEqual([0, 1, 2]);
+    expect(log).toEqual(['decode 0', 'decode 1', 'analysed 0', 'decode 2', 'analysed 1', 'analysed 2']);
+  });
+
+  it('a failed decode of a prefetched chunk fails the analysis after the current chunk', async () => {
+    const take = chunkQueue(planChunks(30, 10));
+    const ready = Promise.resolve({ model: silentModel, transforms: {} });
+    const good = silentDecode([]);
+    const decode = (chunk: ChunkSpec) => (chunk.index === 1 ? Promise.reject(new Error('chunk 1 is damaged')) : good(chunk));
+    const analysed: number[] = [];
+    await expect(analyseClaimed(async () => take(), decode, ready, (a) => analysed.push(a.index))).rejects.toThrow('chunk 1 is damaged');
+    expect(analysed).toEqual([0]);
+  });
+
   it('a failed model load fails the analysis', async () => {
     const take = chunkQueue(planChunks(20, 10));
     await expect(analyseClaimed(async () => take(), silentDecode([]), Promise.reject(new Error('no model')))).rejects.toThrow('no model');
@@ -82,6 +101,48 @@ function fakeBuffer(channels: Float32Array<ArrayBuffer>[]) {
     copyFromChannel: (dest: Float32Array, c: number) => dest.set(channels[c].subarray(0, dest.length)),
   };
 }
+
+describe('page slice decoder', () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it('decodes at most two slices at once, however many the workers ask for ahead', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const sizes: number[] = [];
+    vi.stubGlobal(
+      'OfflineAudioContext',
+      class {
+        async decodeAudioData(bytes: ArrayBuffer) {
+          inFlight++;
+          most = Math.max(most, inFlight);
+          sizes.push(bytes.byteLength);
+          await new Promise((r) => setTimeout(r, 10));
+          inFlight--;
+          const x = new Float32Array(bytes.byteLength);
+          return { numberOfChannels: 1, length: x.length, getChannelData: () => x, copyFromChannel: (d: Float32Array) => d.set(x.subarray(0, d.length)) };
+        }
+      },
+    );
+    const decode = pageSliceDecoder(new Blob([new Uint8Array(1000)]));
+    const out = await Promise.all([0, 1, 2, 3, 4].map((k) => decode(k * 100, k * 100 + 50 + k, 16000, 1)));
+    expect(most).toBe(2);
+    expect(out.map((c) => c[0].length)).toEqual([50, 51, 52, 53, 54]);
+    expect(sizes.sort()).toEqual([50, 51, 52, 53, 54]);
+  });
+
+  it('frees its slot when a slice fails to decode', async () => {
+    vi.stubGlobal(
+      'OfflineAudioContext',
+      class {
+        decodeAudioData(): Promise<never> {
+          return Promise.reject(new Error('not audio'));
+        }
+      },
+    );
+    const decode = pageSliceDecoder(new Blob([new Uint8Array(10)]));
+    for (let k = 0; k < 4; k++) await expect(decode(0, 10, 16000, 1)).rejects.toThrow('not audio');
+  });
+});
 
 describe('page decoder downmix', () => {
   it.each([1, 2, 3, 6])('%i channels: the same samples, to the bit, as the accumulating downmix', (n) => {
