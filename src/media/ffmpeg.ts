@@ -347,7 +347,18 @@ const WARM_FRAMES = 24 * 1152;
  * soon has its 30 MB of WebAssembly compiled and the encoder's hot functions optimised before the real input
  * arrives. The podcast export runs this on the encoder workers while the reel is being mastered on another core.
  */
-export async function warmMp3Encoder(sampleRate: number, channelCount: 1 | 2): Promise<void> {
+export function warmMp3Encoder(sampleRate: number, channelCount: 1 | 2): Promise<void> {
+  // Once per worker: a worker that has encoded (or warmed up) already runs compiled code.
+  mp3Warm ??= runWarmEncode(sampleRate, channelCount).catch((e: unknown) => {
+    mp3Warm = undefined;
+    throw e;
+  });
+  return mp3Warm;
+}
+
+let mp3Warm: Promise<void> | undefined;
+
+async function runWarmEncode(sampleRate: number, channelCount: 1 | 2): Promise<void> {
   await loadFfmpegCore();
   const samples = new Int16Array(WARM_FRAMES * channelCount);
   // Deterministic low-level noise: an all-zero input would leave the encoder's psychoacoustic paths cold.

@@ -122,6 +122,8 @@ export interface EncodedExport {
 export interface ExportWorkerApi {
   /** Throws EncodeError-shaped errors ({name:'EncodeError', message:'Export failed: <reason>'}). */
   encode(req: ExportEncodeRequest, onProgress: ProgressCallback): Promise<EncodedExport>;
+  /** Starts ffmpeg.wasm in this worker ahead of an encode; for MP3 also a half-second warm-up encode (once per worker). */
+  warm(format: ExportFormat, sampleRate: number): Promise<void>;
   /** Decodes an encoded export back to stereo at sampleRate, so loudness and true peak are measured on the file itself. */
   decodeFile(bytes: Uint8Array, fileName: string, sampleRate: number, onProgress: ProgressCallback): Promise<{ left: Float32Array; right: Float32Array }>;
 }

@@ -240,6 +240,9 @@ export class MasteringDesk {
       let attempts = 0;
       const passes: FileCheck['passes'] = [];
       const analysisKey = crypto.randomUUID();
+      // The encoder workers start ffmpeg.wasm (and for MP3 warm up its encoder) while the mix is mastered on one
+      // core: a first export no longer waits for the 32 MB core to load after the master. Already warm: no-ops.
+      this.#warmEncoders(format, mix.sampleRate, mix.left.length, ctrl.signal);
       for (; attempts < MAX_ENCODE_ATTEMPTS; ) {
         attempts++;
         t0 = performance.now();
@@ -303,6 +306,18 @@ export class MasteringDesk {
    * Encodes the master. An MP3 of more than a few seconds is encoded as two overlapping halves on
    * both cores and spliced frame-exactly (see mp3-splice.ts); other formats are fast enough whole.
    */
+  /** As many encoder workers as #encode will use (two for a split MP3), each with its core started. */
+  #warmEncoders(format: ExportFormat, sampleRate: number, frames: number, signal: AbortSignal): void {
+    const workers = format === 'mp3' && frames >= SPLIT_MP3_MIN_SECONDS * sampleRate ? 2 : 1;
+    for (let k = 0; k < workers; k++) {
+      this.#studio.jobSystem
+        .run<ExportWorkerApi, void>({ kind: 'export', label: 'Start the encoder', signal, task: (api) => api.warm(format, sampleRate) })
+        .catch((e: unknown) => {
+          if (!isAbortError(e)) console.warn('The encoder did not start ahead of the encode:', e);
+        });
+    }
+  }
+
   async #encode(left: Float32Array, right: Float32Array, sampleRate: number, format: ExportFormat, tags: ExportTags, signal: AbortSignal): Promise<EncodedExport> {
     const info = EXPORT_FORMATS[format];
     const job = (l: Float32Array, r: Float32Array, t: ExportTags, label: string) =>

@@ -2,7 +2,7 @@
 // One job at a time; cancelling terminates it, the only way to stop an encode inside WASM.
 import { expose, transfer } from 'comlink';
 import { parseWav, WavFormatError } from '../../src/dsp/wav';
-import { decodeToPcm, encodeAudio } from '../../src/media/ffmpeg';
+import { decodeToPcm, encodeAudio, loadFfmpegCore, warmMp3Encoder } from '../../src/media/ffmpeg';
 import { EncodeError, EXPORT_FORMATS } from '../../src/shared/export';
 import type { ProgressCallback } from '../../src/shared/jobs';
 import type { ExportWorkerApi } from '../../src/shared/workers';
@@ -42,6 +42,11 @@ const api: ExportWorkerApi = {
     report(0);
     const bytes = await encodeAudio([left, right], sampleRate, format, tags, report);
     return transfer({ bytes, mime: info.mime, ext: info.ext }, [bytes.buffer as ArrayBuffer]);
+  },
+
+  async warm(format, sampleRate) {
+    if (format === 'mp3') await warmMp3Encoder(sampleRate, 2);
+    else await loadFfmpegCore();
   },
 
   async decodeFile(bytes, fileName, sampleRate, onProgress) {
