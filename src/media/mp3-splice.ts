@@ -113,3 +113,27 @@ export function spliceMp3(first: Uint8Array, keepFrames: number, second: Uint8Ar
   out[lame + 35] = tagCrc & 0xff;
   return out;
 }
+
+/** Below this an MP3 encodes whole: two ffmpeg starts would cost more than they save. */
+export const SPLIT_MP3_MIN_SECONDS = 20;
+/** Frames each half encodes past the seam, so both encoders' analysis is settled where the halves meet. */
+export const SPLIT_OVERLAP_FRAMES = 8;
+
+/** How many encoders encodeMp3InHalves runs for a master of `frames` at `sampleRate`. */
+export function mp3Encoders(frames: number, sampleRate: number): 1 | 2 {
+  return frames < SPLIT_MP3_MIN_SECONDS * sampleRate ? 1 : 2;
+}
+
+/**
+ * Encodes master frames [0, frames) as one MP3: whole when short, else as two overlapping halves at once (one per
+ * core) spliced at a frame boundary. `encode(from, to, first)` encodes frames [from, to); only the first carries tags.
+ */
+export async function encodeMp3InHalves(frames: number, sampleRate: number, encode: (from: number, to: number, first: boolean) => Promise<Uint8Array>): Promise<Uint8Array> {
+  if (mp3Encoders(frames, sampleRate) === 1) return encode(0, frames, true);
+  const splitFrame = Math.ceil(frames / 2 / MP3_FRAME_SAMPLES);
+  const split = splitFrame * MP3_FRAME_SAMPLES;
+  const firstEnd = Math.min(frames, split + SPLIT_OVERLAP_FRAMES * MP3_FRAME_SAMPLES);
+  const secondStart = split - SPLIT_OVERLAP_FRAMES * MP3_FRAME_SAMPLES;
+  const [a, b] = await Promise.all([encode(0, firstEnd, true), encode(secondStart, frames, false)]);
+  return spliceMp3(a, splitFrame, b, SPLIT_OVERLAP_FRAMES);
+}

@@ -4,11 +4,12 @@ import type { Studio } from './studio.svelte';
 import { AbPlayer, loudnessMatchGains } from '../bridge/ab-player';
 import { defaultMasteringSettings, MASTERING_PRESETS, type LoudnessReport, type MasteringPresetId, type MasteringReport, type MasteringSettings } from '../shared/mastering';
 import { EXPORT_FORMATS, type ExportFormat, type ExportTags } from '../shared/export';
-import { MP3_FRAME_SAMPLES, spliceMp3 } from '../media/mp3-splice';
+import { encodeMp3InHalves, mp3Encoders } from '../media/mp3-splice';
 import type { EncodedExport, ExportWorkerApi, MasterResult, RenderResult, RenderWorkerApi } from '../shared/workers';
 import { deleteExport, listExports, saveExport } from '../storage/exports';
 import type { ExportRecord } from '../storage/schema';
 import { isAbortError } from '../shared/errors';
+import { interleavePcm16 } from '../dsp/pcm16';
 import { StorageFullError } from '../storage/quota';
 
 function isStorageFull(e: unknown): boolean {
@@ -36,10 +37,6 @@ export interface StageTimings {
 const LUFS_TOLERANCE = 0.5;
 const MAX_ENCODE_ATTEMPTS = 4;
 const LOSSY_FIRST_PASS_HEADROOM_DB = 0.7;
-// Below this an MP3 encodes whole: two ffmpeg starts would cost more than they save.
-const SPLIT_MP3_MIN_SECONDS = 20;
-// Frames each half encodes past the seam, so both encoders' analysis is settled where the halves meet.
-const SPLIT_OVERLAP_FRAMES = 8;
 
 export class MasteringDesk {
   settings = $state<MasteringSettings>(defaultMasteringSettings());
@@ -302,13 +299,9 @@ export class MasteringDesk {
     }
   }
 
-  /**
-   * Encodes the master. An MP3 of more than a few seconds is encoded as two overlapping halves on
-   * both cores and spliced frame-exactly (see mp3-splice.ts); other formats are fast enough whole.
-   */
   /** As many encoder workers as #encode will use (two for a split MP3), each with its core started. */
   #warmEncoders(format: ExportFormat, sampleRate: number, frames: number, signal: AbortSignal): void {
-    const workers = format === 'mp3' && frames >= SPLIT_MP3_MIN_SECONDS * sampleRate ? 2 : 1;
+    const workers = format === 'mp3' ? mp3Encoders(frames, sampleRate) : 1;
     for (let k = 0; k < workers; k++) {
       this.#studio.jobSystem
         .run<ExportWorkerApi, void>({ kind: 'export', label: 'Start the encoder', signal, task: (api) => api.warm(format, sampleRate) })
@@ -318,6 +311,11 @@ export class MasteringDesk {
     }
   }
 
+  /**
+   * Encodes the master. An MP3 of more than a few seconds is encoded as two overlapping halves on
+   * both cores and spliced frame-exactly (see mp3-splice.ts); other formats are fast enough whole.
+   * MP3 is encoded from 16-bit PCM: all a 320 kb/s encode keeps, at half the bytes of float.
+   */
   async #encode(left: Float32Array, right: Float32Array, sampleRate: number, format: ExportFormat, tags: ExportTags, signal: AbortSignal): Promise<EncodedExport> {
     const info = EXPORT_FORMATS[format];
     const job = (l: Float32Array, r: Float32Array, t: ExportTags, label: string) =>
@@ -328,16 +326,21 @@ export class MasteringDesk {
         task: (api, onProgress) => api.encode(transfer({ left: l, right: r, sampleRate, format, tags: t }, [l.buffer, r.buffer]), onProgress),
       });
     const n = left.length;
-    if (format !== 'mp3' || n < SPLIT_MP3_MIN_SECONDS * sampleRate) return job(left.slice(), right.slice(), tags, `Encode ${info.label}`);
-    const splitFrame = Math.ceil(n / 2 / MP3_FRAME_SAMPLES);
-    const split = splitFrame * MP3_FRAME_SAMPLES;
-    const firstEnd = Math.min(n, split + SPLIT_OVERLAP_FRAMES * MP3_FRAME_SAMPLES);
-    const secondStart = split - SPLIT_OVERLAP_FRAMES * MP3_FRAME_SAMPLES;
-    const [a, b] = await Promise.all([
-      job(left.slice(0, firstEnd), right.slice(0, firstEnd), tags, `Encode ${info.label} (first half)`),
-      job(left.slice(secondStart), right.slice(secondStart), {}, `Encode ${info.label} (second half)`),
-    ]);
-    return { bytes: spliceMp3(a.bytes, splitFrame, b.bytes, SPLIT_OVERLAP_FRAMES), mime: a.mime, ext: a.ext };
+    if (format !== 'mp3') return job(left.slice(), right.slice(), tags, `Encode ${info.label}`);
+    // MP3 reads 16-bit PCM, interleaved here straight from the master (no float copies), half the bytes to move.
+    const bytes = await encodeMp3InHalves(n, sampleRate, async (from, to, first) => {
+      const out = await this.#studio.jobSystem.run<ExportWorkerApi, EncodedExport>({
+        kind: 'export',
+        label: `Encode ${info.label}${to - from < n ? (first ? ' (first half)' : ' (second half)') : ''}`,
+        signal,
+        task: (api, onProgress) => {
+          const pcm = interleavePcm16([left, right], from, to);
+          return api.encodeMp3Pcm16(transfer(pcm, [pcm.samples.buffer]), sampleRate, first ? tags : {}, onProgress);
+        },
+      });
+      return out.bytes;
+    });
+    return { bytes, mime: info.mime, ext: info.ext };
   }
 
   async #verify(bytes: Uint8Array, fileName: string, sampleRate: number, signal: AbortSignal): Promise<LoudnessReport> {

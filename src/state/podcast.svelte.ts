@@ -17,7 +17,7 @@ import type { MasterResult, RenderWorkerApi } from '../shared/workers';
 import { defaultMasteringSettings, type LoudnessReport, type MasteringSettings } from '../shared/mastering';
 import type { ProgressCallback } from '../shared/jobs';
 import { isAbortError } from '../shared/errors';
-import { MP3_FRAME_SAMPLES, spliceMp3 } from '../media/mp3-splice';
+import { encodeMp3InHalves, mp3Encoders } from '../media/mp3-splice';
 import { interleavePcm16 } from '../dsp/pcm16';
 import { clearPodcast, loadPodcast, saveAnalysis, saveEpisode, saveReel, PODCAST_STORE_VERSION, type StoredClipFile } from '../storage/podcast';
 import { saveExport, listExports, deleteExport } from '../storage/exports';
@@ -33,8 +33,6 @@ const LUFS_TOLERANCE = 0.5;
 const MAX_PASSES = 4;
 /** Lossy encoding adds inter-sample overs; starting with this headroom usually saves a second pass. */
 const FIRST_PASS_HEADROOM_DB = 0.7;
-const SPLIT_MP3_MIN_S = 20;
-const SPLIT_OVERLAP_FRAMES = 8;
 const RERENDER_DEBOUNCE_MS = 250;
 
 /**
@@ -696,7 +694,7 @@ export class PodcastDesk {
 
   /** Starts as many encoder workers as #encode will use (one, or two for a split encode), each with its core loaded. */
   #warmEncoders(frames: number, rate: number, channels: 1 | 2, signal: AbortSignal): void {
-    const workers = frames < SPLIT_MP3_MIN_S * rate ? 1 : 2;
+    const workers = mp3Encoders(frames, rate);
     for (let k = 0; k < workers; k++) {
       this.#studio.jobSystem
         .run<PodcastWorkerApi, void>({ kind: 'podcast', label: 'Start the MP3 encoder', signal, task: (api) => api.warmMp3Encoder(rate, channels) })
@@ -708,27 +706,21 @@ export class PodcastDesk {
 
   /**
    * MP3 encode from 16-bit PCM (half the bytes of float, and all a 320 kb/s encode keeps); a reel longer than
-   * SPLIT_MP3_MIN_S is encoded as two overlapping halves on both cores and spliced.
+   * SPLIT_MP3_MIN_SECONDS is encoded as two overlapping halves on both cores and spliced (encodeMp3InHalves).
    */
   async #encode(channels: Float32Array[], rate: number, tags: { title?: string; artist?: string }, signal: AbortSignal): Promise<Uint8Array> {
-    const job = (from: number, to: number, t: typeof tags, label: string) =>
+    const n = channels[0].length;
+    return encodeMp3InHalves(n, rate, (from, to, first) =>
       this.#studio.jobSystem.run<PodcastWorkerApi, Uint8Array>({
         kind: 'podcast',
-        label,
+        label: to - from < n ? `Encode the reel (${first ? 'first' : 'second'} half)` : 'Encode the reel (MP3 320k)',
         signal,
         task: (api: Remote<PodcastWorkerApi>, onProgress) => {
           const pcm = interleavePcm16(channels, from, to);
-          return api.encodeMp3(transfer(pcm, [pcm.samples.buffer]), rate, t, onProgress);
+          return api.encodeMp3(transfer(pcm, [pcm.samples.buffer]), rate, first ? tags : {}, onProgress);
         },
-      });
-    const n = channels[0].length;
-    if (n < SPLIT_MP3_MIN_S * rate) return job(0, n, tags, 'Encode the reel (MP3 320k)');
-    const splitFrame = Math.ceil(n / 2 / MP3_FRAME_SAMPLES);
-    const split = splitFrame * MP3_FRAME_SAMPLES;
-    const firstEnd = Math.min(n, split + SPLIT_OVERLAP_FRAMES * MP3_FRAME_SAMPLES);
-    const secondStart = split - SPLIT_OVERLAP_FRAMES * MP3_FRAME_SAMPLES;
-    const [a, b] = await Promise.all([job(0, firstEnd, tags, 'Encode the reel (first half)'), job(secondStart, n, {}, 'Encode the reel (second half)')]);
-    return spliceMp3(a, splitFrame, b, SPLIT_OVERLAP_FRAMES);
+      }),
+    );
   }
 
   playing = $state(false);

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { crc16, mp3Frames, spliceMp3, MP3_FRAME_SAMPLES } from '../../src/media/mp3-splice';
+import { crc16, encodeMp3InHalves, mp3Encoders, mp3Frames, spliceMp3, MP3_FRAME_SAMPLES, SPLIT_MP3_MIN_SECONDS } from '../../src/media/mp3-splice';
 
 const RATE = 44100;
 const dir = mkdtempSync(join(tmpdir(), 'mp3-splice-'));
@@ -83,5 +83,54 @@ describe('spliceMp3', () => {
 
   it('rejects input that is not MP3', () => {
     expect(() => spliceMp3(new Uint8Array(100), 1, new Uint8Array(100), 1)).toThrow(/no frames/);
+  });
+});
+
+describe('encodeMp3InHalves', () => {
+  const tone = (n: number) => Float32Array.from({ length: n }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 220 * i) / RATE));
+
+  it('encodes a short master whole, with its tags', async () => {
+    const n = RATE * 5;
+    expect(mp3Encoders(n, RATE)).toBe(1);
+    const calls: [number, number, boolean][] = [];
+    const x = tone(n);
+    const bytes = await encodeMp3InHalves(n, RATE, async (from, to, first) => {
+      calls.push([from, to, first]);
+      return encode(x.subarray(from, to), x.subarray(from, to), 'short');
+    });
+    expect(calls).toEqual([[0, n, true]]);
+    expect(decode(bytes, 'short-check').length).toBe(n);
+  });
+
+  it('encodes a long master as two overlapping halves at once and splices them to its exact length', async () => {
+    const n = RATE * (SPLIT_MP3_MIN_SECONDS + 3) + 555;
+    expect(mp3Encoders(n, RATE)).toBe(2);
+    const x = tone(n);
+    const calls: [number, number, boolean][] = [];
+    let running = 0;
+    let most = 0;
+    const bytes = await encodeMp3InHalves(n, RATE, async (from, to, first) => {
+      calls.push([from, to, first]);
+      running++;
+      most = Math.max(most, running);
+      await new Promise((r) => setTimeout(r, 5));
+      running--;
+      return encode(x.subarray(from, to), x.subarray(from, to), first ? 'first' : 'second');
+    });
+    expect(most).toBe(2);
+    const split = Math.ceil(n / 2 / MP3_FRAME_SAMPLES) * MP3_FRAME_SAMPLES;
+    expect(calls).toEqual([
+      [0, split + 8 * MP3_FRAME_SAMPLES, true],
+      [split - 8 * MP3_FRAME_SAMPLES, n, false],
+    ]);
+    const d = decode(bytes, 'halves-check');
+    expect(d.length).toBe(n);
+    let err = 0;
+    let sig = 0;
+    for (let i = 0; i < n; i++) {
+      err += (d[i] - x[i]) ** 2;
+      sig += x[i] ** 2;
+    }
+    expect(10 * Math.log10(sig / err)).toBeGreaterThan(30);
   });
 });

@@ -44,6 +44,14 @@ const api: ExportWorkerApi = {
     return transfer({ bytes, mime: info.mime, ext: info.ext }, [bytes.buffer as ArrayBuffer]);
   },
 
+  async encodeMp3Pcm16(pcm, sampleRate, tags, onProgress) {
+    const info = EXPORT_FORMATS.mp3;
+    const report = percentReporter(onProgress, `encoding ${info.label}`);
+    report(0);
+    const bytes = await encodeAudio(pcm, sampleRate, 'mp3', tags, report);
+    return transfer({ bytes, mime: info.mime, ext: info.ext }, [bytes.buffer as ArrayBuffer]);
+  },
+
   async warm(format, sampleRate) {
     if (format === 'mp3') await warmMp3Encoder(sampleRate, 2);
     else await loadFfmpegCore();
