@@ -91,6 +91,8 @@ export interface MasterResult {
 
 /** Render workers analyse too (AnalysisWorkerApi): they hold the audio of the tracks they rendered. */
 export interface RenderWorkerApi extends AnalysisWorkerApi {
+  /** Loads what a master or a measurement needs (the DSP kernels), so the first real job starts on a ready worker. */
+  warm(): Promise<void>;
   renderMix(req: RenderRequest, onProgress: ProgressCallback): Promise<RenderResult>;
   /** The master bus over track sums rendered by renderMix({part:'tracks'}) in several workers. */
   renderMasterBus(req: MasterBusRequest, onProgress: ProgressCallback): Promise<RenderResult>;

@@ -503,6 +503,8 @@ export class PodcastDesk {
       const rate = source.sampleRate === 44100 || source.sampleRate === 48000 ? source.sampleRate : 44100;
       // MP3 clips are decoded by the page's native decoder, as in the analysis (src/bridge/page-decode.ts).
       const pageDecode = this.pageDecode && canDecodeOnPage() && source.kind === 'mp3' ? proxy(pageSliceDecoder(file)) : undefined;
+      // The mastering worker starts while the clips decode: an export that follows finds it ready.
+      this.#warmMasterWorker();
       const reel = await this.#studio.jobSystem.run<PodcastWorkerApi, ReelAudio>({
         kind: 'podcast-reel',
         label: `Render the ${THEMES.find((t) => t.id === plan.theme)?.label ?? ''} reel`,
@@ -589,6 +591,8 @@ export class PodcastDesk {
         t0 = performance.now();
         this.busy = 'Encoding MP3 320 kb/s';
         const out = layout === 'mono' ? [mastered.left] : [mastered.left, mastered.right];
+        // A fresh mastering worker starts for the file check while the encoders run.
+        this.#warmMasterWorker(ctrl.signal);
         bytes = await this.#encode(out, reel.rate, { title, artist: undefined }, ctrl.signal);
         // The encoders' memory (ffmpeg's heap, the PCM they read) goes before the check decodes the file.
         this.#studio.jobSystem.retire('podcast');
@@ -690,6 +694,15 @@ export class PodcastDesk {
     } finally {
       this.#studio.jobSystem.retire('podcast');
     }
+  }
+
+  /** Starts a 'podcast-master' worker (the render worker's code, with its DSP kernels loaded) ahead of its next job. */
+  #warmMasterWorker(signal?: AbortSignal): void {
+    this.#studio.jobSystem
+      .run<RenderWorkerApi, void>({ kind: 'podcast-master', label: 'Start the mastering worker', signal, task: (api) => api.warm() })
+      .catch((e: unknown) => {
+        if (!isAbortError(e)) console.warn('The mastering worker did not start ahead of its job:', e);
+      });
   }
 
   /** Starts as many encoder workers as #encode will use (one, or two for a split encode), each with its core loaded. */

@@ -10,6 +10,9 @@ import { dspKernels } from '../shared/dsp-kernels';
 let cached: { key: string; analysis: MasteringAnalysis } | null = null;
 
 const api: RenderWorkerApi = {
+  async warm() {
+    await dspKernels();
+  },
   async renderMix(req, onProgress) {
     await dspKernels();
     const result = await renderMix(req, onProgress);
