@@ -146,6 +146,19 @@ export class JobSystem {
   }
 
   /**
+   * Starts `count` workers of a kind ahead of the jobs that will need them (`task` loads what they need: a wasm
+   * core, kernels), without waiting. A cancelled start is silent; a failed one is logged and left to the real job
+   * to report. The workers then stay in their slots until their idle time, so the next jobs of the kind find them.
+   */
+  startAhead<Api>(kind: string, label: string, task: (api: Comlink.Remote<Api>) => Promise<unknown>, opts: { count?: number; signal?: AbortSignal } = {}): void {
+    for (let k = 0; k < (opts.count ?? 1); k++) {
+      this.run<Api, unknown>({ kind, label, signal: opts.signal, task: (api) => task(api) }).catch((e: unknown) => {
+        if (!isAbortError(e)) console.warn(`${label}: the worker did not start ahead of its job:`, e);
+      });
+    }
+  }
+
+  /**
    * Terminates the idle workers of a kind now, rather than after their idle time: a WebAssembly heap never shrinks,
    * so a worker that grew for a finished job holds that memory until it ends. Busy workers are left to finish.
    */

@@ -239,7 +239,10 @@ export class MasteringDesk {
       const analysisKey = crypto.randomUUID();
       // The encoder workers start ffmpeg.wasm (and for MP3 warm up its encoder) while the mix is mastered on one
       // core: a first export no longer waits for the 32 MB core to load after the master. Already warm: no-ops.
-      this.#warmEncoders(format, mix.sampleRate, mix.left.length, ctrl.signal);
+      this.#studio.jobSystem.startAhead<ExportWorkerApi>('export', 'Start the encoder', (api) => api.warm(format, mix.sampleRate), {
+        count: format === 'mp3' ? mp3Encoders(mix.left.length, mix.sampleRate) : 1,
+        signal: ctrl.signal,
+      });
       for (; attempts < MAX_ENCODE_ATTEMPTS; ) {
         attempts++;
         t0 = performance.now();
@@ -296,18 +299,6 @@ export class MasteringDesk {
       return null;
     } finally {
       this.#end(ctrl);
-    }
-  }
-
-  /** As many encoder workers as #encode will use (two for a split MP3), each with its core started. */
-  #warmEncoders(format: ExportFormat, sampleRate: number, frames: number, signal: AbortSignal): void {
-    const workers = format === 'mp3' ? mp3Encoders(frames, sampleRate) : 1;
-    for (let k = 0; k < workers; k++) {
-      this.#studio.jobSystem
-        .run<ExportWorkerApi, void>({ kind: 'export', label: 'Start the encoder', signal, task: (api) => api.warm(format, sampleRate) })
-        .catch((e: unknown) => {
-          if (!isAbortError(e)) console.warn('The encoder did not start ahead of the encode:', e);
-        });
     }
   }
 

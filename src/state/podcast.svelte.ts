@@ -504,7 +504,7 @@ export class PodcastDesk {
       // MP3 clips are decoded by the page's native decoder, as in the analysis (src/bridge/page-decode.ts).
       const pageDecode = this.pageDecode && canDecodeOnPage() && source.kind === 'mp3' ? proxy(pageSliceDecoder(file)) : undefined;
       // The mastering worker starts while the clips decode: an export that follows finds it ready.
-      this.#warmMasterWorker();
+      this.#studio.jobSystem.startAhead<RenderWorkerApi>('podcast-master', 'Start the mastering worker', (api) => api.warm());
       const reel = await this.#studio.jobSystem.run<PodcastWorkerApi, ReelAudio>({
         kind: 'podcast-reel',
         label: `Render the ${THEMES.find((t) => t.id === plan.theme)?.label ?? ''} reel`,
@@ -567,7 +567,8 @@ export class PodcastDesk {
       let report: MasterResult['report'] | null = null;
       // The encoder workers start ffmpeg.wasm while the reel is mastered (one worker, one core): the encode then
       // begins on compiled code. A failed warm-up is left to the encode itself to report.
-      this.#warmEncoders(left.length, reel.rate, layout === 'mono' ? 1 : 2, ctrl.signal);
+      const channelCount = layout === 'mono' ? 1 : 2;
+      this.#studio.jobSystem.startAhead<PodcastWorkerApi>('podcast', 'Start the MP3 encoder', (api) => api.warmMp3Encoder(reel.rate, channelCount), { count: mp3Encoders(left.length, reel.rate), signal: ctrl.signal });
       for (; passes < MAX_PASSES; ) {
         passes++;
         let t0 = performance.now();
@@ -592,7 +593,7 @@ export class PodcastDesk {
         this.busy = 'Encoding MP3 320 kb/s';
         const out = layout === 'mono' ? [mastered.left] : [mastered.left, mastered.right];
         // A fresh mastering worker starts for the file check while the encoders run.
-        this.#warmMasterWorker(ctrl.signal);
+        this.#studio.jobSystem.startAhead<RenderWorkerApi>('podcast-master', 'Start the mastering worker', (api) => api.warm(), { signal: ctrl.signal });
         bytes = await this.#encode(out, reel.rate, { title, artist: undefined }, ctrl.signal);
         // The encoders' memory (ffmpeg's heap, the PCM they read) goes before the check decodes the file.
         this.#studio.jobSystem.retire('podcast');
@@ -693,27 +694,6 @@ export class PodcastDesk {
       });
     } finally {
       this.#studio.jobSystem.retire('podcast');
-    }
-  }
-
-  /** Starts a 'podcast-master' worker (the render worker's code, with its DSP kernels loaded) ahead of its next job. */
-  #warmMasterWorker(signal?: AbortSignal): void {
-    this.#studio.jobSystem
-      .run<RenderWorkerApi, void>({ kind: 'podcast-master', label: 'Start the mastering worker', signal, task: (api) => api.warm() })
-      .catch((e: unknown) => {
-        if (!isAbortError(e)) console.warn('The mastering worker did not start ahead of its job:', e);
-      });
-  }
-
-  /** Starts as many encoder workers as #encode will use (one, or two for a split encode), each with its core loaded. */
-  #warmEncoders(frames: number, rate: number, channels: 1 | 2, signal: AbortSignal): void {
-    const workers = mp3Encoders(frames, rate);
-    for (let k = 0; k < workers; k++) {
-      this.#studio.jobSystem
-        .run<PodcastWorkerApi, void>({ kind: 'podcast', label: 'Start the MP3 encoder', signal, task: (api) => api.warmMp3Encoder(rate, channels) })
-        .catch((e: unknown) => {
-          if (!isAbortError(e)) console.warn('The MP3 encoder did not start ahead of the encode:', e);
-        });
     }
   }
 

@@ -1,5 +1,5 @@
 // The job system's contract with real comlink over MessageChannels: progress, cancel, crash → fresh worker.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import * as Comlink from 'comlink';
 import { JobSystem } from '../../src/bridge/jobs';
 import type { ProgressCallback } from '../../src/shared/jobs';
@@ -60,6 +60,44 @@ function makeSystem(workers: ChannelWorker[]) {
 }
 
 describe('JobSystem', () => {
+  it('startAhead() starts workers without waiting, and the next jobs of the kind run on them', async () => {
+    const workers: ChannelWorker[] = [];
+    const sys = new JobSystem({
+      count: {
+        concurrency: 2,
+        create: () => {
+          const w = new ChannelWorker();
+          workers.push(w);
+          return w as unknown as Worker;
+        },
+      },
+    });
+    const started: number[] = [];
+    sys.startAhead<CountApi>('count', 'start', async (api) => started.push(await api.count(1, Comlink.proxy(() => undefined))), { count: 2 });
+    expect(sys.jobs.map((j) => j.label)).toEqual(['start', 'start']);
+    await vi.waitFor(() => expect(sys.jobs.every((j) => j.status === 'done')).toBe(true));
+    expect(started).toEqual([1, 1]);
+    expect(workers).toHaveLength(2);
+    const results = await Promise.all([1, 2].map((n) => sys.run<CountApi, number>({ kind: 'count', label: 'real', task: (api, p) => api.count(n, p) })));
+    expect(results).toEqual([1, 2]);
+    expect(workers).toHaveLength(2);
+    sys.dispose();
+  });
+
+  it('startAhead(): a cancelled start is silent, a failed one is only logged', async () => {
+    const sys = makeSystem([]);
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const ctrl = new AbortController();
+    sys.startAhead<CountApi>('count', 'hangs', (api) => api.hang(), { signal: ctrl.signal });
+    ctrl.abort();
+    sys.startAhead<CountApi>('count', 'fails', () => Promise.reject(new Error('no core')));
+    await vi.waitFor(() => expect(sys.jobs.map((j) => j.status)).toEqual(['cancelled', 'failed']));
+    await vi.waitFor(() => expect(warn).toHaveBeenCalledTimes(1));
+    expect(String(warn.mock.calls[0][0])).toContain('fails');
+    warn.mockRestore();
+    sys.dispose();
+  });
+
   it('runs a job to done and reports progress', async () => {
     const sys = makeSystem([]);
     const seen: number[] = [];
