@@ -46,10 +46,10 @@ class ChannelWorker extends EventTarget {
   }
 }
 
-function makeSystem(workers: ChannelWorker[]) {
+function makeSystem(workers: ChannelWorker[], concurrency = 1) {
   return new JobSystem({
     count: {
-      concurrency: 1,
+      concurrency,
       create: () => {
         const w = new ChannelWorker();
         workers.push(w);
@@ -62,16 +62,7 @@ function makeSystem(workers: ChannelWorker[]) {
 describe('JobSystem', () => {
   it('startAhead() starts workers without waiting, and the next jobs of the kind run on them', async () => {
     const workers: ChannelWorker[] = [];
-    const sys = new JobSystem({
-      count: {
-        concurrency: 2,
-        create: () => {
-          const w = new ChannelWorker();
-          workers.push(w);
-          return w as unknown as Worker;
-        },
-      },
-    });
+    const sys = makeSystem(workers, 2);
     const started: number[] = [];
     sys.startAhead<CountApi>('count', 'start', async (api) => started.push(await api.count(1, Comlink.proxy(() => undefined))), { count: 2 });
     expect(sys.jobs.map((j) => j.label)).toEqual(['start', 'start']);
