@@ -99,6 +99,11 @@ export interface InterleavedPcm16 {
   channelCount: number;
 }
 
+/** Copies of frames [from, to) of each channel, each with its own buffer: what is transferred to an encoder worker. */
+export function planarRange(channels: Float32Array[], from: number, to: number): Float32Array<ArrayBuffer>[] {
+  return channels.map((c) => c.slice(from, to));
+}
+
 /**
  * Frames [from, to) of planar float channels as interleaved 16-bit PCM, rounded to the nearest step and clamped to
  * the 16-bit range (NaN becomes 0). No dither: this feeds a lossy encoder, whose own noise is ~70 dB above 16-bit rounding.
@@ -109,11 +114,18 @@ export function interleavePcm16(channels: Float32Array[], from = 0, to = channel
   const samples = new Int16Array(frames * channelCount);
   for (let ch = 0; ch < channelCount; ch++) {
     const input = channels[ch];
-    for (let i = 0, j = ch; i < frames; i++, j += channelCount) {
-      const s = Math.round(input[from + i] * SCALE);
-      // Comparisons are false for NaN, which the Int16Array store turns into 0.
-      samples[j] = s > 32767 ? 32767 : s < -32768 ? -32768 : s;
-    }
+    for (let i = 0, j = ch; i < frames; i++, j += channelCount) samples[j] = toPcm16(input[from + i]);
   }
   return { samples, channelCount };
+}
+
+/**
+ * Math.round(x · 32768) clamped to the 16-bit range, NaN to 0, in integer arithmetic (4–5× faster than Math.round).
+ * For a float32 x the sum below is exact in float64, so truncating it equals rounding half up.
+ */
+function toPcm16(x: number): number {
+  const v = x * SCALE + 32768.5;
+  if (v >= 65535) return 32767;
+  // NaN fails both comparisons.
+  return v >= 0 ? (v | 0) - 32768 : v !== v ? 0 : -32768;
 }

@@ -18,7 +18,7 @@ import { exactPcm16, splitPcm16 } from '../dsp/pcm16';
 import type { DspKernels } from '../dsp/kernels';
 import { CancelledError, DecodeError } from '../shared/errors';
 import type { AudioFileSource, DecodedAudio, DecodeWorkerApi } from '../shared/workers';
-import type { ProgressCallback } from '../shared/jobs';
+import { wholePercents, type ProgressCallback } from '../shared/jobs';
 import { decodeToPcm, FfmpegDecodeError } from './ffmpeg';
 
 export type Container =
@@ -248,14 +248,8 @@ export async function decodeAudioFile(file: AudioFileSource, fileName: string, t
   if (!(Number.isInteger(targetRate) && targetRate >= 8000 && targetRate <= 384000)) {
     throw new DecodeError(fileName, `cannot decode to a sample rate of ${targetRate} Hz`);
   }
-  let lastReported = -1;
-  const report = (fraction: number, stage: string) => {
-    // Progress crosses a worker boundary per call: send whole percents only.
-    const rounded = Math.round(fraction * 100) / 100;
-    if (rounded === lastReported) return;
-    lastReported = rounded;
-    onProgress({ fraction: rounded, stage });
-  };
+  const progress = wholePercents(onProgress);
+  const report = (fraction: number, stage: string) => progress({ fraction, stage });
   if (file.size === 0) throw new DecodeError(fileName, 'the file is empty (0 bytes)');
   report(0, 'reading');
   // A Blob (a File) is read in pieces where it can be; anything else whole.

@@ -1,5 +1,4 @@
 // The podcast worker's contract: the bridge wraps it with comlink, workers/podcast implements it.
-import type { InterleavedPcm16 } from '../dsp/pcm16';
 import type { ProgressCallback } from '../shared/jobs';
 import type { ChunkClaim, ChunkSpec } from './analyse';
 import type { DescribedEpisode } from './describe';
@@ -66,7 +65,7 @@ export interface PodcastWorkerApi {
   /** Starts ffmpeg.wasm and its MP3 encoder in this worker ahead of an encode (a half-second warm-up encode). */
   warmMp3Encoder(rate: number, channels: 1 | 2): Promise<void>;
   /** Encodes mastered channels (1 or 2) to MP3 320 kb/s CBR; the channels are transferred. */
-  encodeMp3(pcm: InterleavedPcm16, rate: number, tags: { title?: string; artist?: string }, onProgress: ProgressCallback): Promise<Uint8Array>;
+  encodeMp3(channels: Float32Array[], rate: number, tags: { title?: string; artist?: string }, onProgress: ProgressCallback): Promise<Uint8Array>;
   /** Decodes an encoded file back and measures it (BS.1770 loudness over its own channels, true peak). */
   measureFile(bytes: Uint8Array, fileName: string, rate: number, onProgress: ProgressCallback): Promise<{ integratedLufs: number; truePeakDb: number; channels: number }>;
 }

@@ -8,3 +8,18 @@ export interface JobProgress {
 }
 
 export type ProgressCallback = (p: JobProgress) => void;
+
+/**
+ * A worker's progress callback that lets through whole percents and stage changes only: each call crosses the worker
+ * boundary as a message, and a render reporting every block sent thousands, which kept the page's thread busy.
+ */
+export function wholePercents(onProgress: ProgressCallback): ProgressCallback {
+  let last = '';
+  return ({ fraction, stage }) => {
+    const f = fraction === null ? null : Math.round(Math.min(1, Math.max(0, fraction)) * 100) / 100;
+    const key = `${f}|${stage ?? ''}`;
+    if (key === last) return;
+    last = key;
+    onProgress(stage === undefined ? { fraction: f } : { fraction: f, stage });
+  };
+}

@@ -3,7 +3,6 @@ import type { MixSettings } from './mix';
 import type { ProgressCallback } from './jobs';
 import type { LoudnessReport, MasteringReport, MasteringSettings } from './mastering';
 import type { ExportFormat, ExportTags } from './export';
-import type { InterleavedPcm16 } from '../dsp/pcm16';
 import type { TrackFeatures } from './features';
 import type { AutomixInput, AutomixMlSettings, AutomixOutput, AutomixRuntimeInfo } from './automix';
 import type { EncodedChannels } from './session';
@@ -125,8 +124,11 @@ export interface EncodedExport {
 export interface ExportWorkerApi {
   /** Throws EncodeError-shaped errors ({name:'EncodeError', message:'Export failed: <reason>'}). */
   encode(req: ExportEncodeRequest, onProgress: ProgressCallback): Promise<EncodedExport>;
-  /** MP3 from interleaved 16-bit PCM (what (b)'s native encode reads too, at half the bytes of float); transferred. */
-  encodeMp3Pcm16(pcm: InterleavedPcm16, sampleRate: number, tags: ExportTags, onProgress: ProgressCallback): Promise<EncodedExport>;
+  /**
+   * MP3 from a range of the master's planar channels (transferred copies), encoded from 16-bit PCM as (b)'s native
+   * encode is: the worker does the conversion, so the two halves' conversions run on both cores, not on the page.
+   */
+  encodeMp3(channels: Float32Array[], sampleRate: number, tags: ExportTags, onProgress: ProgressCallback): Promise<EncodedExport>;
   /** Starts ffmpeg.wasm in this worker ahead of an encode; for MP3 also a half-second warm-up encode (once per worker). */
   warm(format: ExportFormat, sampleRate: number): Promise<void>;
   /** Decodes an encoded export back to stereo at sampleRate, so loudness and true peak are measured on the file itself. */

@@ -9,7 +9,7 @@ import type { EncodedExport, ExportWorkerApi, MasterResult, RenderResult, Render
 import { deleteExport, listExports, saveExport } from '../storage/exports';
 import type { ExportRecord } from '../storage/schema';
 import { isAbortError } from '../shared/errors';
-import { interleavePcm16 } from '../dsp/pcm16';
+import { planarRange } from '../dsp/pcm16';
 import { StorageFullError } from '../storage/quota';
 
 function isStorageFull(e: unknown): boolean {
@@ -318,15 +318,15 @@ export class MasteringDesk {
       });
     const n = left.length;
     if (format !== 'mp3') return job(left.slice(), right.slice(), tags, `Encode ${info.label}`);
-    // MP3 reads 16-bit PCM, interleaved here straight from the master (no float copies), half the bytes to move.
+    // Each encoder gets copies of its range and converts it to the 16-bit PCM it encodes from, both at once.
     const bytes = await encodeMp3InHalves(n, sampleRate, async (from, to, first) => {
       const out = await this.#studio.jobSystem.run<ExportWorkerApi, EncodedExport>({
         kind: 'export',
         label: `Encode ${info.label}${to - from < n ? (first ? ' (first half)' : ' (second half)') : ''}`,
         signal,
         task: (api, onProgress) => {
-          const pcm = interleavePcm16([left, right], from, to);
-          return api.encodeMp3Pcm16(transfer(pcm, [pcm.samples.buffer]), sampleRate, first ? tags : {}, onProgress);
+          const range = planarRange([left, right], from, to);
+          return api.encodeMp3(transfer(range, range.map((c) => c.buffer)), sampleRate, first ? tags : {}, onProgress);
         },
       });
       return out.bytes;

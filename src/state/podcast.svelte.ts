@@ -18,7 +18,7 @@ import { defaultMasteringSettings, type LoudnessReport, type MasteringSettings }
 import type { ProgressCallback } from '../shared/jobs';
 import { isAbortError } from '../shared/errors';
 import { encodeMp3InHalves, mp3Encoders } from '../media/mp3-splice';
-import { interleavePcm16 } from '../dsp/pcm16';
+import { planarRange } from '../dsp/pcm16';
 import { clearPodcast, loadPodcast, saveAnalysis, saveEpisode, saveReel, PODCAST_STORE_VERSION, type StoredClipFile } from '../storage/podcast';
 import { saveExport, listExports, deleteExport } from '../storage/exports';
 import type { ExportRecord } from '../storage/schema';
@@ -709,8 +709,8 @@ export class PodcastDesk {
         label: to - from < n ? `Encode the reel (${first ? 'first' : 'second'} half)` : 'Encode the reel (MP3 320k)',
         signal,
         task: (api: Remote<PodcastWorkerApi>, onProgress) => {
-          const pcm = interleavePcm16(channels, from, to);
-          return api.encodeMp3(transfer(pcm, [pcm.samples.buffer]), rate, first ? tags : {}, onProgress);
+          const range = planarRange(channels, from, to);
+          return api.encodeMp3(transfer(range, range.map((c) => c.buffer)), rate, first ? tags : {}, onProgress);
         },
       }),
     );

@@ -2,7 +2,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import * as Comlink from 'comlink';
 import { JobSystem } from '../../src/bridge/jobs';
-import type { ProgressCallback } from '../../src/shared/jobs';
+import { wholePercents, type JobProgress, type ProgressCallback } from '../../src/shared/jobs';
 
 interface CountApi {
   count(to: number, onProgress: ProgressCallback): Promise<number>;
@@ -182,5 +182,21 @@ describe('JobSystem', () => {
     sys.cancel(sys.jobs[0].id);
     await expect(running).rejects.toMatchObject({ name: 'AbortError' });
     sys.dispose();
+  });
+});
+
+describe('wholePercents', () => {
+  it('passes whole percents and stage changes, once each', () => {
+    const seen: JobProgress[] = [];
+    const report = wholePercents((p) => seen.push(p));
+    for (let i = 0; i <= 10_000; i++) report({ fraction: i / 10_000, stage: 'rendering' });
+    expect(seen).toHaveLength(101);
+    expect(seen[0]).toEqual({ fraction: 0, stage: 'rendering' });
+    expect(seen.at(-1)).toEqual({ fraction: 1, stage: 'rendering' });
+    report({ fraction: 1, stage: 'master bus' });
+    report({ fraction: null, stage: 'master bus' });
+    report({ fraction: null, stage: 'master bus' });
+    report({ fraction: 1.7 });
+    expect(seen.slice(101)).toEqual([{ fraction: 1, stage: 'master bus' }, { fraction: null, stage: 'master bus' }, { fraction: 1 }]);
   });
 });

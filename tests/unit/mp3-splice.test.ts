@@ -79,6 +79,18 @@ describe('spliceMp3', () => {
     expect(count).toBe(frames.length - 1);
     const lame = info + 8 + 4 + 4 + 100 + 4;
     expect((joined[lame + 34] << 8) | joined[lame + 35]).toBe(crc16(joined, frames[0].offset, frames[0].offset + 190));
+    // The CRCs the native muxer wrote into the whole encode's tag are what crc16 computes.
+    const w = mp3Frames(whole).frames;
+    const wLame = w[0].offset + 36 + 8 + 4 + 4 + 100 + 4;
+    const musicEnd = w.at(-1)!.offset + w.at(-1)!.length;
+    expect((whole[wLame + 32] << 8) | whole[wLame + 33]).toBe(crc16(whole, w[0].offset + w[0].length, musicEnd));
+    expect((whole[wLame + 34] << 8) | whole[wLame + 35]).toBe(crc16(whole, w[0].offset, w[0].offset + 190));
+  });
+
+  it('computes CRC-16/ARC: the catalogue check value, and in pieces', () => {
+    const digits = new TextEncoder().encode('123456789');
+    expect(crc16(digits, 0, digits.length)).toBe(0xbb3d);
+    expect(crc16(digits, 4, 9, crc16(digits, 0, 4))).toBe(0xbb3d);
   });
 
   it('rejects input that is not MP3', () => {

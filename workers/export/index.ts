@@ -2,20 +2,15 @@
 // One job at a time; cancelling terminates it, the only way to stop an encode inside WASM.
 import { expose, transfer } from 'comlink';
 import { parseWav, WavFormatError } from '../../src/dsp/wav';
+import { interleavePcm16 } from '../../src/dsp/pcm16';
 import { decodeToPcm, encodeAudio, loadFfmpegCore, warmMp3Encoder } from '../../src/media/ffmpeg';
 import { EncodeError, EXPORT_FORMATS } from '../../src/shared/export';
-import type { ProgressCallback } from '../../src/shared/jobs';
+import { wholePercents, type ProgressCallback } from '../../src/shared/jobs';
 import type { ExportWorkerApi } from '../../src/shared/workers';
 
-/** Progress crosses the worker boundary per call: send whole percents only. */
 function percentReporter(onProgress: ProgressCallback, stage: string): (fraction: number) => void {
-  let last = -1;
-  return (fraction) => {
-    const rounded = Math.round(Math.min(1, Math.max(0, fraction)) * 100) / 100;
-    if (rounded === last) return;
-    last = rounded;
-    onProgress({ fraction: rounded, stage });
-  };
+  const report = wholePercents(onProgress);
+  return (fraction) => report({ fraction, stage });
 }
 
 function toStereo(channels: Float32Array[]): { left: Float32Array; right: Float32Array } {
@@ -44,11 +39,11 @@ const api: ExportWorkerApi = {
     return transfer({ bytes, mime: info.mime, ext: info.ext }, [bytes.buffer as ArrayBuffer]);
   },
 
-  async encodeMp3Pcm16(pcm, sampleRate, tags, onProgress) {
+  async encodeMp3(channels, sampleRate, tags, onProgress) {
     const info = EXPORT_FORMATS.mp3;
     const report = percentReporter(onProgress, `encoding ${info.label}`);
     report(0);
-    const bytes = await encodeAudio(pcm, sampleRate, 'mp3', tags, report);
+    const bytes = await encodeAudio(interleavePcm16(channels), sampleRate, 'mp3', tags, report);
     return transfer({ bytes, mime: info.mime, ext: info.ext }, [bytes.buffer as ArrayBuffer]);
   },
 

@@ -8,6 +8,7 @@ import { decodeBlobToPcm, decodeToPcm, encodeAudio, FfmpegDecodeError, probeBlob
 import { measureLoudness } from '../../src/dsp/loudness';
 import { dspKernels } from '../shared/dsp-kernels';
 import { computePeaks } from '../../src/dsp/peaks';
+import { interleavePcm16 } from '../../src/dsp/pcm16';
 import { PEAKS_PER_SECOND } from '../../src/shared/session';
 import { DecodeError } from '../../src/shared/errors';
 import { analyseClaimed, chunkQueue, decodeChunk, decodeRange, type ChunkClaim, type ChunkSpec, type SliceDecoder } from '../../src/podcast/analyse';
@@ -20,7 +21,7 @@ import type { PageSliceDecode, PodcastWorkerApi, ReelAudio } from '../../src/pod
 import { fetchSileroVad, SILERO_VAD_KEY } from '../../models/silero-vad';
 import { loadPffftAutocorrelation, loadPffftPower } from '../../src/dsp/pffft';
 import { FEATURE_FFT_SIZES, type FeatureTransforms } from '../../src/podcast/features';
-import type { ProgressCallback } from '../../src/shared/jobs';
+import { wholePercents, type ProgressCallback } from '../../src/shared/jobs';
 
 configureOrtForBrowser();
 
@@ -42,16 +43,9 @@ function featureTransforms(): Promise<FeatureTransforms> {
   return transformsPromise;
 }
 
-/** Progress crosses the worker boundary per call: whole percents only. */
 function reporter(onProgress: ProgressCallback): (fraction: number, stage: string) => void {
-  let last = '';
-  return (fraction, stage) => {
-    const f = Math.round(Math.min(1, Math.max(0, fraction)) * 100) / 100;
-    const key = `${f}|${stage}`;
-    if (key === last) return;
-    last = key;
-    onProgress({ fraction: f, stage });
-  };
+  const report = wholePercents(onProgress);
+  return (fraction, stage) => report({ fraction, stage });
 }
 
 /** ffmpeg errors become DecodeErrors naming the file. */
@@ -276,9 +270,9 @@ const api: PodcastWorkerApi = {
     return warmMp3Encoder(rate, channels);
   },
 
-  async encodeMp3(pcm, rate, tags, onProgress) {
+  async encodeMp3(channels, rate, tags, onProgress) {
     const report = reporter(onProgress);
-    const bytes = await encodeAudio(pcm, rate, 'mp3', tags, (f) => report(f, 'encoding MP3 320k'));
+    const bytes = await encodeAudio(interleavePcm16(channels), rate, 'mp3', tags, (f) => report(f, 'encoding MP3 320k'));
     return Comlink.transfer(bytes, [bytes.buffer as ArrayBuffer]);
   },
 

@@ -5,6 +5,7 @@ import { analyseForMastering, masterAnalysed, withInput, type MasteringAnalysis 
 import { measureLoudness } from '../../src/dsp/loudness';
 import type { RenderWorkerApi } from '../../src/shared/workers';
 import { dspKernels } from '../shared/dsp-kernels';
+import { wholePercents } from '../../src/shared/jobs';
 
 // The last mastering analysis: an export's second pass (more headroom) only re-limits.
 let cached: { key: string; analysis: MasteringAnalysis } | null = null;
@@ -15,17 +16,18 @@ const api: RenderWorkerApi = {
   },
   async renderMix(req, onProgress) {
     await dspKernels();
-    const result = await renderMix(req, onProgress);
+    const result = await renderMix(req, wholePercents(onProgress));
     return Comlink.transfer(result, [result.left.buffer, result.right.buffer, result.peaks.buffer]);
   },
   async renderMasterBus(req, onProgress) {
     await dspKernels();
-    const result = renderMasterBus(req, onProgress);
+    const result = renderMasterBus(req, wholePercents(onProgress));
     return Comlink.transfer(result, [result.left.buffer, result.right.buffer, result.peaks.buffer]);
   },
   async master(req, onProgress, input) {
     await dspKernels();
-    const report = (fraction: number, stage: string) => void onProgress({ fraction, stage });
+    const progress = wholePercents(onProgress);
+    const report = (fraction: number, stage: string) => progress({ fraction, stage });
     report(0.1, 'analyse');
     let analysis = req.analysisKey && cached?.key === req.analysisKey ? cached.analysis : null;
     if (!analysis) {
@@ -42,7 +44,7 @@ const api: RenderWorkerApi = {
     return Comlink.transfer(out, [out.left.buffer, out.right.buffer]);
   },
   // Auto-mix analysis here, where the tracks this worker rendered are still in memory.
-  analyseTracks: (req, onProgress) => analyseTracks(req, onProgress, (trackId) => heldTrackAudio(req.sessionId, trackId)),
+  analyseTracks: (req, onProgress) => analyseTracks(req, wholePercents(onProgress), (trackId) => heldTrackAudio(req.sessionId, trackId)),
   async measure(left, right, sampleRate) {
     await dspKernels();
     return measureLoudness(right ? [left, right] : [left], sampleRate);
