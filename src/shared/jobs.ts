@@ -10,16 +10,23 @@ export interface JobProgress {
 export type ProgressCallback = (p: JobProgress) => void;
 
 /**
- * A worker's progress callback that lets through whole percents and stage changes only: each call crosses the worker
- * boundary as a message, and a render reporting every block sent thousands, which kept the page's thread busy.
+ * A worker's progress callback that lets through stage changes, the start and the end, and otherwise at most one
+ * whole-percent change per `intervalMs`: each call crosses the worker boundary as a message and repaints the jobs
+ * panel, and a render reporting every block used to send thousands, which kept the page's thread busy.
  */
-export function wholePercents(onProgress: ProgressCallback): ProgressCallback {
-  let last = '';
+export function wholePercents(onProgress: ProgressCallback, intervalMs = 100, now: () => number = () => performance.now()): ProgressCallback {
+  let lastFraction: number | null | undefined;
+  let lastStage: string | undefined;
+  let lastAt = -Infinity;
   return ({ fraction, stage }) => {
     const f = fraction === null ? null : Math.round(Math.min(1, Math.max(0, fraction)) * 100) / 100;
-    const key = `${f}|${stage ?? ''}`;
-    if (key === last) return;
-    last = key;
+    if (f === lastFraction && stage === lastStage) return;
+    const t = now();
+    const due = stage !== lastStage || f === null || lastFraction === null || f === 0 || f === 1 || t - lastAt >= intervalMs;
+    if (!due) return;
+    lastFraction = f;
+    lastStage = stage;
+    lastAt = t;
     onProgress(stage === undefined ? { fraction: f } : { fraction: f, stage });
   };
 }

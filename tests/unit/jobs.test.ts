@@ -186,17 +186,26 @@ describe('JobSystem', () => {
 });
 
 describe('wholePercents', () => {
-  it('passes whole percents and stage changes, once each', () => {
+  it('passes stage changes, the ends, and one whole-percent change per interval', () => {
     const seen: JobProgress[] = [];
-    const report = wholePercents((p) => seen.push(p));
-    for (let i = 0; i <= 10_000; i++) report({ fraction: i / 10_000, stage: 'rendering' });
-    expect(seen).toHaveLength(101);
+    let clock = 0;
+    const report = wholePercents((p) => seen.push(p), 100, () => clock);
+    // 10,000 calls over one second: 0, then one per 100 ms, then 1.
+    for (let i = 0; i <= 10_000; i++) {
+      clock = i / 10;
+      report({ fraction: i / 10_000, stage: 'rendering' });
+    }
+    expect(seen.map((p) => p.fraction)).toEqual([0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1]);
     expect(seen[0]).toEqual({ fraction: 0, stage: 'rendering' });
-    expect(seen.at(-1)).toEqual({ fraction: 1, stage: 'rendering' });
+    // A new stage goes through at once, a repeat never; an over-range fraction is clamped.
     report({ fraction: 1, stage: 'master bus' });
     report({ fraction: null, stage: 'master bus' });
     report({ fraction: null, stage: 'master bus' });
     report({ fraction: 1.7 });
-    expect(seen.slice(101)).toEqual([{ fraction: 1, stage: 'master bus' }, { fraction: null, stage: 'master bus' }, { fraction: 1 }]);
+    report({ fraction: 0.5 });
+    expect(seen.slice(11)).toEqual([{ fraction: 1, stage: 'master bus' }, { fraction: null, stage: 'master bus' }, { fraction: 1 }]);
+    clock += 100;
+    report({ fraction: 0.5 });
+    expect(seen.at(-1)).toEqual({ fraction: 0.5 });
   });
 });
