@@ -14,7 +14,7 @@ export type ProgressCallback = (p: JobProgress) => void;
  * whole-percent change per `intervalMs`: each call crosses the worker boundary as a message and repaints the jobs
  * panel, and a render reporting every block used to send thousands, which kept the page's thread busy.
  */
-export function wholePercents(onProgress: ProgressCallback, intervalMs = 100, now: () => number = () => performance.now()): ProgressCallback {
+export function wholePercents(onProgress: ProgressCallback, intervalMs = 100, now: () => number = Date.now): ProgressCallback {
   let lastFraction: number | null | undefined;
   let lastStage: string | undefined;
   let lastAt = -Infinity;

@@ -102,7 +102,12 @@ export class Studio {
   #renderAbort: AbortController | null = null;
   #lastMixJson = '';
   #importCounter = 0;
-  #importsInFlight = 0;
+  #importsInFlight = $state(0);
+
+  /** True while files are being imported: the track waveforms wait for the last one, so drawing never competes with the decoders. */
+  get importing(): boolean {
+    return this.#importsInFlight > 0;
+  }
   readonly #importOrder = new Map<string, number>();
   #writes: Promise<unknown> = Promise.resolve();
 
