@@ -290,7 +290,7 @@ export class Studio {
       return;
     }
     const engine = this.#ensureEngine();
-    await engine.setMix(this.#snapshot().mix);
+    await engine.setMix($state.snapshot(this.session!.mix) as MixSettings);
     await engine.addTrack(id, decoded.channels);
     this.#scheduleRender();
   }
@@ -409,7 +409,7 @@ export class Studio {
   /** Plays from the start and records what the worklet outputs, for the live-vs-offline null test. */
   async captureLive(frames: number): Promise<{ left: Float32Array; right: Float32Array; latencyFrames: number }> {
     const engine = this.#ensureEngine();
-    await engine.setMix(this.#snapshot().mix);
+    await engine.setMix($state.snapshot(this.session!.mix) as MixSettings);
     await engine.setLoop(null);
     const c = await engine.captureFromPlay(frames, 0);
     await this.pause();
