@@ -86,6 +86,8 @@ export interface MasterResult {
   left: Float32Array;
   right: Float32Array;
   report: MasteringReport;
+  /** The unmastered mix the request lent (transferred) to the worker, given back untouched. */
+  unmastered: { left: Float32Array; right: Float32Array };
 }
 
 /** Render workers analyse too (AnalysisWorkerApi): they hold the audio of the tracks they rendered. */

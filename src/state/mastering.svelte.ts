@@ -102,11 +102,15 @@ export class MasteringDesk {
     return this.#studio.renderMix({ signal });
   }
 
+  /**
+   * Masters the mix. Its channels are lent to the worker (moved, not copied) and come back with the master, when
+   * they are put back into `mix` for the A/B and any later pass: until then `mix` must not be read.
+   */
   async #master(mix: RenderResult, signal: AbortSignal, extra: { extraHeadroomDb?: number; gainTrimDb?: number; analysisKey?: string } = {}): Promise<MasterResult> {
     const settings = $state.snapshot(this.settings) as MasteringSettings;
-    // Copies, moved: the worker takes ownership of what it is sent, and the unmastered mix is kept for A/B.
-    const left = mix.left.slice();
-    const right = mix.right.slice();
+    // The input measurement's copies are taken first, while the channels are still here.
+    const measureInput = this.#measureInput(mix, signal, extra.analysisKey);
+    const { left, right } = mix;
     let input: Promise<LoudnessReport> | undefined;
     // Started first, so it takes the render worker that ran (and cached) this analysis's earlier pass.
     const mastered = this.#studio.jobSystem.run<RenderWorkerApi, MasterResult>({
@@ -123,23 +127,34 @@ export class MasteringDesk {
           proxy(() => input!),
         ),
     });
-    input = this.#measureInput(mix, signal, extra.analysisKey);
-    return mastered;
+    input = measureInput();
+    const result = await mastered;
+    mix.left = result.unmastered.left;
+    mix.right = result.unmastered.right;
+    return result;
   }
 
   /**
    * The unmastered mix's loudness and true peak, measured on the other render worker while the first
-   * masters; once per analysis, since an export's later passes master the same mix.
+   * masters; once per analysis, since an export's later passes master the same mix. Copies the channels
+   * now; the returned function starts the job.
    */
-  #measureInput(mix: RenderResult, signal: AbortSignal, analysisKey: string | undefined): Promise<LoudnessReport> {
-    if (analysisKey && this.#inputMeasure?.key === analysisKey) return this.#inputMeasure.report;
+  #measureInput(mix: RenderResult, signal: AbortSignal, analysisKey: string | undefined): () => Promise<LoudnessReport> {
+    if (analysisKey && this.#inputMeasure?.key === analysisKey) {
+      const cached = this.#inputMeasure.report;
+      return () => cached;
+    }
     const left = mix.left.slice();
     const right = mix.right.slice();
+    return () => this.#startMeasure(left, right, mix.sampleRate, signal, analysisKey);
+  }
+
+  #startMeasure(left: Float32Array, right: Float32Array, sampleRate: number, signal: AbortSignal, analysisKey: string | undefined): Promise<LoudnessReport> {
     const report = this.#studio.jobSystem.run<RenderWorkerApi, LoudnessReport>({
       kind: 'render',
       label: 'Measure the unmastered mix',
       signal,
-      task: (api) => api.measure(transfer(left, [left.buffer]), transfer(right, [right.buffer]), mix.sampleRate),
+      task: (api) => api.measure(transfer(left, [left.buffer]), transfer(right, [right.buffer]), sampleRate),
     });
     // Its failure reaches the user through the master that asks for it; this only keeps it from being reported twice.
     report.catch(() => undefined);

@@ -573,7 +573,8 @@ export class PodcastDesk {
         passes++;
         let t0 = performance.now();
         this.busy = `Mastering (pass ${passes})`;
-        const mastered = await this.#studio.jobSystem.run<RenderWorkerApi, MasterResult>({
+        // The copies come back as `unmastered`; dropped at once, so they never add to the export's peak memory.
+        const { unmastered: _copies, ...mastered } = await this.#studio.jobSystem.run<RenderWorkerApi, MasterResult>({
           // Its own worker, ended after each pass (below): the chain's working copies (tone-shaped mix, peak
           // envelopes, limiter output) are several times the reel, and a worker's memory is only sure to go when it ends.
           kind: 'podcast-master',

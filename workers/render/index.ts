@@ -40,8 +40,8 @@ const api: RenderWorkerApi = {
       onProgress: report,
     });
     analysis.input ??= input ? await input() : measureLoudness([req.left, req.right], req.sampleRate);
-    const out = withInput(core, analysis.input);
-    return Comlink.transfer(out, [out.left.buffer, out.right.buffer]);
+    const out = { ...withInput(core, analysis.input), unmastered: { left: req.left, right: req.right } };
+    return Comlink.transfer(out, [out.left.buffer, out.right.buffer, req.left.buffer, req.right.buffer]);
   },
   // Auto-mix analysis here, where the tracks this worker rendered are still in memory.
   analyseTracks: (req, onProgress) => analyseTracks(req, wholePercents(onProgress), (trackId) => heldTrackAudio(req.sessionId, trackId)),
