@@ -15,7 +15,8 @@ const RELEASE_MS = 60;
 const BLOCK = 4096;
 // The limiter aims a little under the ceiling: its smooth gain changes add tiny inter-sample overs.
 const INTERNAL_MARGIN_DB = 0.1;
-const LOUDNESS_TOLERANCE_LU = 0.05;
+// A tenth of a loudness unit, the resolution meters show; the file itself must land within ±0.5 LU.
+const LOUDNESS_TOLERANCE_LU = 0.1;
 const MAX_ITERATIONS = 16;
 
 export interface MasterOptions {
@@ -316,19 +317,32 @@ export interface MasteringAnalysis {
   /** The envelope's maximum over each sample's lookahead window. */
   ahead: Float32Array | null;
   envFloor: number;
+  /** The envelope's largest value: the toned mix's true peak (exact, as it is above the floor wherever it counts). */
+  envPeak: number;
 }
 
 export function analyseForMastering(left: Float32Array, right: Float32Array, sampleRate: number, s: MasteringSettings, opts: { measureInput?: boolean } = {}): MasteringAnalysis {
   const input = opts.measureInput === false ? null : measureLoudness([left, right], sampleRate);
   const toned = toneMix(left, right, sampleRate, s);
   const tonedLoudness = integratedLoudness([toned.left, toned.right], sampleRate);
-  return { input, toned, tonedLoudness, env: null, ahead: null, envFloor: Infinity };
+  return { input, toned, tonedLoudness, env: null, ahead: null, envFloor: Infinity, envPeak: 0 };
 }
 
 /** Adds the sample and true peak to a report measured without them: the same figures as measureLoudness. */
 function withPeaks(report: LoudnessReport, channels: Float32Array[], sampleRate: number): LoudnessReport {
   const sample = samplePeak(channels);
   return { ...report, truePeakDb: amplitudeToDb(truePeak(channels, sampleRate, sample)), samplePeakDb: amplitudeToDb(sample) };
+}
+
+/**
+ * Slope of loudness against gain (LU per dB) between two passes, for the gain search's next step: 1 without a second
+ * point, and kept within [0.25, 1] (limiting only ever takes loudness away, and a flat stretch must not send the gain
+ * flying).
+ */
+export function secantSlope(a: { gainDb: number; lufs: number } | null, b: { gainDb: number; lufs: number }): number {
+  if (!a || Math.abs(b.gainDb - a.gainDb) < 1e-6) return 1;
+  const slope = (b.lufs - a.lufs) / (b.gainDb - a.gainDb);
+  return Number.isFinite(slope) ? Math.min(1, Math.max(0.25, slope)) : 1;
 }
 
 /** The whole mastering chain for a rendered stereo mix. */
@@ -392,6 +406,7 @@ export function masterAnalysed(analysis: MasteringAnalysis, sampleRate: number, 
       analysis.envFloor = limiterCeiling / dbToGain(Math.min(gainDb + 2, s.maxGainDb));
       analysis.env = truePeakEnvelope(toned.left, toned.right, sampleRate, analysis.envFloor);
       analysis.ahead = lookaheadPeak(analysis.env, sampleRate);
+      analysis.envPeak = samplePeak([analysis.env]);
     }
     // Each pass overwrites the last one's output, which has been measured by then: fresh memory is slow to touch.
     return limitWithLookahead(toned.left, toned.right, analysis.env, analysis.ahead!, dbToGain(gainDb), limiterCeiling, sampleRate, previous);
@@ -402,14 +417,22 @@ export function masterAnalysed(analysis: MasteringAnalysis, sampleRate: number, 
   // leave inter-sample overs above the margin, so the limiter's own ceiling moves down by the excess.
   let out = (previous = limit());
   let output: LoudnessReport | null = null;
+  // The last pass's gain and loudness under the current limiter ceiling, for a secant step (null: none yet).
+  let last: { gainDb: number; lufs: number } | null = null;
   for (let it = 0; it < MAX_ITERATIONS; it++) {
     checkAbort(opts.signal);
     progress(Math.min(0.9, 0.5 + 0.03 * it), 'limit');
     const loudness = measureLoudnessWithoutPeaks([out.left, out.right], sampleRate);
     const miss = s.targetLufs + (opts.gainTrimDb ?? 0) - loudness.integratedLufs;
     if (Math.abs(miss) > LOUDNESS_TOLERANCE_LU && !gainCapped) {
-      // Limiting eats loudness; push the gain until the limited result lands on target.
-      gainDb = Math.min(gainDb + miss, s.maxGainDb);
+      // Limiting eats loudness, so the gain moves by more than the miss: by the miss over the slope of loudness against
+      // gain, taken between this pass and the last one, or before a second pass between this one and the gain where the
+      // limiter starts to act (below it the output is the toned mix scaled, so that point is exact).
+      const here = { gainDb, lufs: loudness.integratedLufs };
+      const knee = gainToDb(limiterCeiling / analysis.envPeak);
+      const from = last ?? (knee < gainDb - 0.5 ? { gainDb: knee, lufs: tonedLoudness + knee } : null);
+      last = here;
+      gainDb = Math.min(gainDb + miss / secantSlope(from, here), s.maxGainDb);
       if (gainDb === s.maxGainDb) gainCapped = true;
     } else {
       // The loudness just measured is the output's: only the peaks are still needed.
@@ -418,6 +441,8 @@ export function masterAnalysed(analysis: MasteringAnalysis, sampleRate: number, 
       if (over <= 0) break;
       limiterCeiling *= dbToGain(-(over + 0.02));
       output = null;
+      // A lower ceiling is another curve: its first step starts again from its own knee.
+      last = null;
     }
     out = limit();
   }

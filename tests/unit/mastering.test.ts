@@ -5,6 +5,7 @@ import {
   limitWithEnvelope,
   masterAnalysed,
   masterMix,
+  secantSlope,
   slidingMax,
   toneMix,
   truePeakEnvelope,
@@ -37,6 +38,18 @@ function testMix(seconds: number, level = 0.3, seed = 1): [Float32Array, Float32
   return [l, r];
 }
 
+describe('secantSlope', () => {
+  it('is the slope between two passes, 1 without a second one, and kept within [0.25, 1]', () => {
+    expect(secantSlope(null, { gainDb: 3, lufs: -15 })).toBe(1);
+    expect(secantSlope({ gainDb: 3, lufs: -15 }, { gainDb: 3, lufs: -14 })).toBe(1);
+    expect(secantSlope({ gainDb: 2, lufs: -15 }, { gainDb: 4, lufs: -13.4 })).toBeCloseTo(0.8, 12);
+    expect(secantSlope({ gainDb: 4, lufs: -13.4 }, { gainDb: 2, lufs: -15 })).toBeCloseTo(0.8, 12);
+    expect(secantSlope({ gainDb: 2, lufs: -15 }, { gainDb: 4, lufs: -14.99 })).toBe(0.25);
+    expect(secantSlope({ gainDb: 2, lufs: -15 }, { gainDb: 4, lufs: -11 })).toBe(1);
+    expect(secantSlope({ gainDb: 2, lufs: -Infinity }, { gainDb: 4, lufs: -11 })).toBe(1);
+  });
+});
+
 describe('masterMix', () => {
   for (const preset of ['streaming', 'podcast', 'broadcast'] as MasteringPresetId[]) {
     it(`hits the ${preset} target within 0.5 LU under the true-peak ceiling`, () => {
@@ -59,6 +72,18 @@ describe('masterMix', () => {
     const out = masterMix(l, r, RATE, s);
     expect(truePeakDb([out.left, out.right], RATE)).toBeLessThanOrEqual(-1);
     expect(Math.abs(integratedLoudness([out.left, out.right], RATE) + 8)).toBeLessThanOrEqual(0.5);
+  });
+
+  it('lands within 0.1 LU of the target however hard it limits, its report true to the output', () => {
+    for (const targetLufs of [-23, -16, -14, -11, -8]) {
+      const [l, r] = testMix(10, 0.3, 5);
+      const s = { ...defaultMasteringSettings('custom'), targetLufs, ceilingDbtp: -1 };
+      const out = masterMix(l, r, RATE, s);
+      const lufs = integratedLoudness([out.left, out.right], RATE);
+      expect(Math.abs(lufs - targetLufs), `target ${targetLufs}`).toBeLessThanOrEqual(0.1);
+      expect(out.report.output.integratedLufs).toBeCloseTo(lufs, 5);
+      expect(truePeakDb([out.left, out.right], RATE)).toBeLessThanOrEqual(-1);
+    }
   });
 
   it('caps the gain for an extremely quiet mix and says so', () => {
