@@ -20,6 +20,7 @@ export class LiveEngine {
   #handlers = new Map<keyof LiveEngineEvents, Set<(...args: never[]) => void>>();
   #latencyFrames = 0;
   #captureWaiter: ((c: { startFrame: number; left: Float32Array; right: Float32Array }) => void) | null = null;
+  #playing = false;
 
   constructor(sampleRate: number) {
     this.sampleRate = sampleRate;
@@ -65,6 +66,9 @@ export class LiveEngine {
       node.onprocessorerror = () => this.#emit('error', 'The audio engine stopped after an internal error. Reload to restart playback.');
       this.#ctx = ctx;
       this.#node = node;
+      // Until something plays, the audio thread sleeps: a running context wakes it every 128 frames for silence,
+      // CPU that an import or an export beside it needs. Messages still reach the worklet while it is suspended.
+      if (!this.#playing) await ctx.suspend();
     })();
     return this.#ready;
   }
@@ -78,6 +82,8 @@ export class LiveEngine {
         this.#emit('meters', msg.meters);
         break;
       case 'ended':
+        this.#playing = false;
+        void this.#sleep();
         this.#emit('ended');
         break;
       case 'captured':
@@ -110,13 +116,21 @@ export class LiveEngine {
   }
 
   async play(frame: number): Promise<void> {
+    this.#playing = true;
     await this.start();
-    await this.#ctx!.resume();
     await this.#send({ type: 'play', frame });
+    await this.#ctx!.resume();
   }
 
-  pause(): Promise<void> {
-    return this.#send({ type: 'pause' });
+  async pause(): Promise<void> {
+    this.#playing = false;
+    await this.#send({ type: 'pause' });
+    await this.#sleep();
+  }
+
+  /** Suspends the context when nothing plays (after a pause, or at the end of the session). */
+  async #sleep(): Promise<void> {
+    if (!this.#playing && this.#ctx?.state === 'running') await this.#ctx.suspend();
   }
 
   seek(frame: number): Promise<void> {
