@@ -52,7 +52,7 @@ export function splitPcm16(pcm: Int16Array, channels: Float32Array[], at: number
   const n = pcm.length;
   const frames = stereo ? n >> 1 : n;
   if (kernels) {
-    const [src, wide, even, odd] = kernels.layout([n * 2, n * 4, frames * 4, frames * 4]);
+    const [src, wide, even, odd, evenInts, oddInts] = kernels.layout([n * 2, n * 4, frames * 4, frames * 4, frames * 2, frames * 2]);
     const k = kernels.exports;
     new Int16Array(k.memory.buffer, src, n).set(pcm);
     k.widenPcm16(src, wide, n);
@@ -60,9 +60,13 @@ export function splitPcm16(pcm: Int16Array, channels: Float32Array[], at: number
       k.deinterleave(wide, n, even, odd);
       channels[0].set(kernels.f32(even, frames), at);
       channels[1].set(kernels.f32(odd, frames), at);
-    } else {
-      channels[0].set(kernels.f32(wide, n), at);
+      // The integers are split there too: a JavaScript loop over them cost more than everything above.
+      k.deinterleave16(src, n, evenInts, oddInts);
+      planar[0].set(new Int16Array(k.memory.buffer, evenInts, frames));
+      planar[1].set(new Int16Array(k.memory.buffer, oddInts, frames));
+      return;
     }
+    channels[0].set(kernels.f32(wide, n), at);
   } else {
     const step = 1 / SCALE;
     for (let c = 0; c < channels.length; c++) {

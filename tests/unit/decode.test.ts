@@ -149,15 +149,17 @@ describe('readPieces', () => {
 });
 
 describe('splitPcm16', () => {
-  it('splits a stereo piece at any byte offset, with or without the kernels', async () => {
+  it('splits a stereo piece at any byte offset and length, with or without the kernels', async () => {
     const k = await kernels();
-    const raw = new Int16Array(1 + 2 * 1000).map((_, i) => ((i * 7919) % 65536) - 32768);
-    for (const pcm of [raw.subarray(0, 2000), raw.subarray(1)]) {
+    const raw = new Int16Array(1 + 2 * 1003).map((_, i) => ((i * 7919) % 65536) - 32768);
+    // 1000 frames fill the kernels' 8-frame steps; 1003 leave a tail of 3; the odd offset is not 4-byte aligned.
+    for (const pcm of [raw.subarray(0, 2000), raw.subarray(1, 2001), raw.subarray(0, 2006), raw.subarray(1)]) {
+      const frames = pcm.length / 2;
       for (const withKernels of [undefined, k]) {
-        const channels = [new Float32Array(1005), new Float32Array(1005)];
-        const planar = [new Int16Array(1000), new Int16Array(1000)];
+        const channels = [new Float32Array(frames + 5), new Float32Array(frames + 5)];
+        const planar = [new Int16Array(frames), new Int16Array(frames)];
         splitPcm16(pcm, channels, 5, planar, withKernels);
-        for (let i = 0; i < 1000; i++) {
+        for (let i = 0; i < frames; i++) {
           expect([planar[0][i], planar[1][i]]).toEqual([pcm[2 * i], pcm[2 * i + 1]]);
           expect([channels[0][5 + i], channels[1][5 + i]]).toEqual([pcm[2 * i] / 32768, pcm[2 * i + 1] / 32768]);
         }
