@@ -221,21 +221,6 @@ export function kernelLevels(k: DspKernels, left: Float32Array, right: Float32Ar
   return { sumSquares, peak };
 }
 
-/** bus[i] += part[i] over bus's length (part at least as long), on the kernels: the same f32 sums. */
-export function kernelAddInto(k: DspKernels, bus: Float32Array, part: Float32Array): void {
-  const a = k.streamScratch + TP_WORK;
-  const b = k.streamScratch + TP_ENV;
-  for (let start = 0; start < bus.length; start += TRUE_PEAK_CHUNK) {
-    const m = Math.min(TRUE_PEAK_CHUNK, bus.length - start);
-    const chunk = bus.subarray(start, start + m);
-    f32(k, TP_WORK, m).set(chunk);
-    f32(k, TP_ENV, m).set(part.subarray(start, start + m));
-    // Times exactly 1: the product is the sample itself, so this is the plain f32 sum.
-    k.exports.addScaled(b, a, m, 1);
-    chunk.set(f32(k, TP_WORK, m));
-  }
-}
-
 /** max |x| over each `block` samples of x (the last block may be short), on the kernels. */
 export function kernelBlockAbsMaxima(k: DspKernels, x: Float32Array, block: number): Float32Array {
   const blocks = Math.ceil(x.length / block);

@@ -370,12 +370,21 @@ function sumPlainTracksOnKernels(
   return { left, right };
 }
 
-/** The master chain over a summed bus, latency removed: completes a split render. */
-export function renderMasterOffline(engine: MixEngine, busL: Float32Array, busR: Float32Array, opts: RenderOptions = {}): { left: Float32Array; right: Float32Array } {
+/**
+ * The master chain over a summed bus (plus a second partial sum, added as it is read, when given), latency removed:
+ * completes a split render. The bus's own memory may hold the result: the caller must not keep it.
+ */
+export function renderMasterOffline(
+  engine: MixEngine,
+  busL: Float32Array,
+  busR: Float32Array,
+  opts: RenderOptions = {},
+  plus?: { left: Float32Array; right: Float32Array },
+): { left: Float32Array; right: Float32Array } {
   const kernels = activeDspKernels();
   if (kernels) {
     engine.reset();
-    if (engine.masterIsLimiterOnly) return limitMasterOnKernels(engine, kernels, busL, busR, opts);
+    if (engine.masterIsLimiterOnly) return limitMasterOnKernels(engine, kernels, busL, busR, opts, plus);
   }
   const inL = new Float32Array(RENDER_QUANTUM);
   const inR = new Float32Array(RENDER_QUANTUM);
@@ -385,23 +394,44 @@ export function renderMasterOffline(engine: MixEngine, busL: Float32Array, busR:
     inR.fill(0);
     if (pos < total) {
       const m = Math.min(n, total - pos);
-      inL.set(busL.subarray(pos, pos + m));
-      inR.set(busR.subarray(pos, pos + m));
+      readBus(busL, busR, plus, pos, m, inL, inR);
     }
     engine.processMaster(inL, inR, l, r, n);
   });
+}
+
+/** Frames [pos, pos + m) of the bus, plus the second partial sum if any (an f32 sum, as adding the buffers gives), into inL/inR. */
+function readBus(busL: Float32Array, busR: Float32Array, plus: { left: Float32Array; right: Float32Array } | undefined, pos: number, m: number, inL: Float32Array, inR: Float32Array): void {
+  inL.set(busL.subarray(pos, pos + m));
+  inR.set(busR.subarray(pos, pos + m));
+  if (!plus) return;
+  const pl = plus.left;
+  const pr = plus.right;
+  for (let j = 0; j < m; j++) {
+    inL[j] += pl[pos + j];
+    inR[j] += pr[pos + j];
+  }
 }
 
 /**
  * renderMasterOffline when the master chain is the limiter alone: the limiter runs over the bus in large blocks on the
  * kernels (its state machine does not depend on the block size), and its latency is dropped from the front.
  */
-function limitMasterOnKernels(engine: MixEngine, kernels: DspKernels, busL: Float32Array, busR: Float32Array, opts: RenderOptions): { left: Float32Array; right: Float32Array } {
+function limitMasterOnKernels(
+  engine: MixEngine,
+  kernels: DspKernels,
+  busL: Float32Array,
+  busR: Float32Array,
+  opts: RenderOptions,
+  plus?: { left: Float32Array; right: Float32Array },
+): { left: Float32Array; right: Float32Array } {
   const { onProgress, signal } = opts;
   const total = busL.length;
   const latency = engine.latencyFrames;
-  const left = new Float32Array(total);
-  const right = new Float32Array(total);
+  // Written in place: each block's output lands behind what has been read (by the latency), so nothing unread is
+  // overwritten, and 2 × 32 MB of fresh memory need not be touched.
+  const left = busL;
+  const right = busR;
   const blockL = new Float32Array(MASTER_BLOCK);
   const blockR = new Float32Array(MASTER_BLOCK);
   const wasMetering = engine.metering;
@@ -412,8 +442,7 @@ function limitMasterOnKernels(engine: MixEngine, kernels: DspKernels, busL: Floa
       if (signal?.aborted) throw new CancelledError('Render cancelled');
       const n = Math.min(MASTER_BLOCK, total + latency - done);
       const m = Math.max(0, Math.min(n, total - done));
-      blockL.set(busL.subarray(done, done + m));
-      blockR.set(busR.subarray(done, done + m));
+      readBus(busL, busR, plus, done, m, blockL, blockR);
       // Past the bus, silence flushes the lookahead.
       blockL.fill(0, m, n);
       blockR.fill(0, m, n);

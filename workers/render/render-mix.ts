@@ -2,7 +2,7 @@
 import { MixEngine, renderMasterOffline, renderOffline, renderTracksOffline } from '../../src/dsp/mix-engine';
 import { computePeaks } from '../../src/dsp/peaks';
 import { activeDspKernels } from '../../src/dsp/kernels';
-import { kernelAddInto, kernelLevels } from '../../src/dsp/kernel-streams';
+import { kernelLevels } from '../../src/dsp/kernel-streams';
 import { loadTrackAudio } from '../../src/storage/sessions';
 import { PEAKS_PER_SECOND } from '../../src/shared/session';
 import type { ProgressCallback } from '../../src/shared/jobs';
@@ -47,12 +47,6 @@ async function cachedTrackAudio(sessionId: string, trackId: string): Promise<Tra
 }
 
 /** bus[i] += part[i] (an f32 sum either way), on the kernels when this worker has them. */
-function addInto(bus: Float32Array, part: Float32Array): void {
-  const kernels = activeDspKernels();
-  if (kernels) return kernelAddInto(kernels, bus, part);
-  for (let i = 0; i < bus.length; i++) bus[i] += part[i];
-}
-
 function levelsDb(left: Float32Array, right: Float32Array): { peakDb: number; rmsDb: number } {
   const kernels = activeDspKernels();
   if (kernels) {
@@ -75,7 +69,8 @@ function levelsDb(left: Float32Array, right: Float32Array): { peakDb: number; rm
 
 function result(left: Float32Array, right: Float32Array, sampleRate: number, peaksOnly: boolean | undefined, withPeaks = true): RenderResult {
   const peaks = withPeaks ? computePeaks([left, right], sampleRate, PEAKS_PER_SECOND) : new Float32Array(0);
-  const { peakDb, rmsDb } = levelsDb(left, right);
+  // A partial sum (no peaks) is not what anyone hears: its levels are not measured either.
+  const { peakDb, rmsDb } = withPeaks ? levelsDb(left, right) : { peakDb: NaN, rmsDb: NaN };
   if (peaksOnly) return { left: new Float32Array(0), right: new Float32Array(0), sampleRate, peaks, peakDb, rmsDb };
   return { left, right, sampleRate, peaks, peakDb, rmsDb };
 }
@@ -101,12 +96,8 @@ export async function renderMix(req: RenderRequest, onProgress: ProgressCallback
 }
 
 export function renderMasterBus(req: MasterBusRequest, onProgress: ProgressCallback): RenderResult {
-  if (req.plus) {
-    addInto(req.left, req.plus.left);
-    addInto(req.right, req.plus.right);
-  }
   const engine = new MixEngine(req.sampleRate);
   engine.setMix(req.mix);
-  const { left, right } = renderMasterOffline(engine, req.left, req.right, { onProgress: (f) => void onProgress({ fraction: f, stage: 'master bus' }) });
+  const { left, right } = renderMasterOffline(engine, req.left, req.right, { onProgress: (f) => void onProgress({ fraction: f, stage: 'master bus' }) }, req.plus);
   return result(left, right, req.sampleRate, req.peaksOnly);
 }
