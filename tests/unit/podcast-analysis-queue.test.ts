@@ -5,7 +5,7 @@ import { analyseClaimed, chunkQueue, planChunks, type ChunkSpec, type DecodedChu
 import { ANALYSIS_RATE } from '../../src/podcast/features';
 import type { VadModel } from '../../src/podcast/vad';
 import { downmixToMono, pageSliceDecoder } from '../../src/bridge/page-decode';
-import { MAX_LABELS, overviewTicks } from '../../src/podcast/overview-ticks';
+import { MAX_LABELS, rulerTicks } from '../../src/shared/ruler-ticks';
 
 /** A model that is never consulted: the test chunks are silent, so the VAD sends nothing to it. */
 const silentModel: VadModel = {
@@ -159,8 +159,8 @@ describe('page decoder downmix', () => {
 });
 
 describe('overview time ruler', () => {
-  it.each([30, 599, 600, 3599, 3600, 3601, 3 * 3600, 3 * 3600 + 1, 10 * 3600])('%i s: at most MAX_LABELS labels and five notches per label', (d) => {
-    const { labelS, notchS } = overviewTicks(d);
+  it.each([3, 30, 180, 599, 600, 3599, 3600, 3601, 3 * 3600, 3 * 3600 + 1, 10 * 3600])('%i s: at most MAX_LABELS labels and five notches per label', (d) => {
+    const { labelS, notchS } = rulerTicks(d);
     expect(d / labelS).toBeLessThanOrEqual(MAX_LABELS);
     expect(labelS / notchS).toBe(5);
     // A round interval: whole minutes from a minute up.
@@ -168,8 +168,8 @@ describe('overview time ruler', () => {
   });
 
   it('keeps notches few enough to lay out (the plugin measures each as it adds it)', () => {
-    for (let d = 10; d <= 3 * 3600; d += 37) {
-      const { notchS } = overviewTicks(d);
+    for (let d = 1; d <= 3 * 3600; d += 37) {
+      const { notchS } = rulerTicks(d);
       expect(d / notchS).toBeLessThanOrEqual(5 * MAX_LABELS);
     }
   });
