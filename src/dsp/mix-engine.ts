@@ -288,6 +288,9 @@ export class MixEngine {
   }
 }
 
+/** A stereo pair of channels, as the offline renders take and give them. */
+export type Stereo = { left: Float32Array; right: Float32Array };
+
 export interface RenderOptions {
   /** Called with the rendered fraction (0…1) every progressEveryFrames and at the end. */
   onProgress?: (fraction: number) => void;
@@ -307,12 +310,12 @@ export function renderOffline(
   startFrame: number,
   endFrame: number,
   opts: RenderOptions = {},
-): { left: Float32Array; right: Float32Array } {
+): Stereo {
   return renderBlocks(engine, startFrame, endFrame, engine.latencyFrames, opts, (pos, l, r, n) => engine.process(pos, l, r, n));
 }
 
 /** Sum of the track strips over [startFrame, endFrame), no master chain (one part of a split render). */
-export function renderTracksOffline(engine: MixEngine, startFrame: number, endFrame: number, opts: RenderOptions = {}): { left: Float32Array; right: Float32Array } {
+export function renderTracksOffline(engine: MixEngine, startFrame: number, endFrame: number, opts: RenderOptions = {}): Stereo {
   const kernels = activeDspKernels();
   if (kernels) {
     engine.reset();
@@ -337,7 +340,7 @@ function sumPlainTracksOnKernels(
   startFrame: number,
   endFrame: number,
   opts: RenderOptions,
-): { left: Float32Array; right: Float32Array } {
+): Stereo {
   const { onProgress, signal } = opts;
   const start = Math.floor(startFrame);
   const total = Math.max(0, Math.floor(endFrame) - start);
@@ -379,8 +382,8 @@ export function renderMasterOffline(
   busL: Float32Array,
   busR: Float32Array,
   opts: RenderOptions = {},
-  plus?: { left: Float32Array; right: Float32Array },
-): { left: Float32Array; right: Float32Array } {
+  plus?: Stereo,
+): Stereo {
   const kernels = activeDspKernels();
   if (kernels) {
     engine.reset();
@@ -401,7 +404,7 @@ export function renderMasterOffline(
 }
 
 /** Frames [pos, pos + m) of the bus, plus the second partial sum if any (an f32 sum, as adding the buffers gives), into inL/inR. */
-function readBus(busL: Float32Array, busR: Float32Array, plus: { left: Float32Array; right: Float32Array } | undefined, pos: number, m: number, inL: Float32Array, inR: Float32Array): void {
+function readBus(busL: Float32Array, busR: Float32Array, plus: Stereo | undefined, pos: number, m: number, inL: Float32Array, inR: Float32Array): void {
   inL.set(busL.subarray(pos, pos + m));
   inR.set(busR.subarray(pos, pos + m));
   if (!plus) return;
@@ -423,8 +426,8 @@ function limitMasterOnKernels(
   busL: Float32Array,
   busR: Float32Array,
   opts: RenderOptions,
-  plus?: { left: Float32Array; right: Float32Array },
-): { left: Float32Array; right: Float32Array } {
+  plus?: Stereo,
+): Stereo {
   const { onProgress, signal } = opts;
   const total = busL.length;
   const latency = engine.latencyFrames;
@@ -467,7 +470,7 @@ function renderBlocks(
   latency: number,
   opts: RenderOptions,
   block: (pos: number, l: Float32Array, r: Float32Array, n: number) => void,
-): { left: Float32Array; right: Float32Array } {
+): Stereo {
   const { onProgress, signal } = opts;
   const start = Math.floor(startFrame);
   const total = Math.max(0, Math.floor(endFrame) - start);

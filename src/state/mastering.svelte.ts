@@ -320,7 +320,7 @@ export class MasteringDesk {
   /**
    * Encodes the master. An MP3 of more than a few seconds is encoded as two overlapping halves on
    * both cores and spliced frame-exactly (see mp3-splice.ts); other formats are fast enough whole.
-   * MP3 is encoded from 16-bit PCM: all a 320 kb/s encode keeps, at half the bytes of float.
+   * MP3 is encoded from 16-bit PCM (all a 320 kb/s encode keeps), which each encoder worker makes from its range.
    */
   async #encode(left: Float32Array, right: Float32Array, sampleRate: number, format: ExportFormat, tags: ExportTags, signal: AbortSignal): Promise<EncodedExport> {
     const info = EXPORT_FORMATS[format];

@@ -699,7 +699,7 @@ export class PodcastDesk {
   }
 
   /**
-   * MP3 encode from 16-bit PCM (half the bytes of float, and all a 320 kb/s encode keeps); a reel longer than
+   * MP3 encode from 16-bit PCM (all a 320 kb/s encode keeps; each encoder worker converts its range); a reel longer than
    * SPLIT_MP3_MIN_SECONDS is encoded as two overlapping halves on both cores and spliced (encodeMp3InHalves).
    */
   async #encode(channels: Float32Array[], rate: number, tags: { title?: string; artist?: string }, signal: AbortSignal): Promise<Uint8Array> {
