@@ -221,7 +221,8 @@ function busLimiterLayout(la: number): { delayL: number; delayR: number; dqGain:
   const dqGain = delayR + up(la * 4);
   const dqTime = dqGain + up((la + 2) * 8);
   const box = dqTime + up((la + 2) * 8);
-  return { delayL, delayR, dqGain, dqTime, box, end: box + up(la * 8) + 2 * RENDER_QUANTUM_MAX * 4 };
+  // Then two stereo blocks: the I/O limiterProcess works on, and a second bus added into it (processSumInto).
+  return { delayL, delayR, dqGain, dqTime, box, end: box + up(la * 8) + 4 * RENDER_QUANTUM_MAX * 4 };
 }
 
 /** Largest float32 not above x, so a clamped sample stored in a Float32Array stays under it. */
@@ -337,7 +338,7 @@ export class Limiter {
     kernels.f64(at + layout.dqGain, la + 2).set(this.#dqGain);
     kernels.f64(at + layout.dqTime, la + 2).set(this.#dqTime);
     kernels.f64(at + layout.box, la).set(this.#box);
-    this.#kernel = { kernels, at, io: at + layout.end - 2 * RENDER_QUANTUM_MAX * 4 };
+    this.#kernel = { kernels, at, io: at + layout.end - 4 * RENDER_QUANTUM_MAX * 4 };
   }
 
   /** Brings the state back from the kernels' memory; process() runs in TypeScript again. */
@@ -354,6 +355,43 @@ export class Limiter {
     this.#dqGain.set(k.kernels.f64(k.at + layout.dqGain, la + 2));
     this.#dqTime.set(k.kernels.f64(k.at + layout.dqTime, la + 2));
     this.#box.set(k.kernels.f64(k.at + layout.box, la));
+  }
+
+  /**
+   * process() of frames [from, from + m) of the sum a + b (an f32 sum, as adding the arrays gives; silence after m, up
+   * to n frames), with output frames [skip, n) written to out from frame `to`: the master pass of a split render, with
+   * the sum made and limited in the kernels' memory instead of copied through process(). False, having done nothing,
+   * unless the limiter runs on the kernels.
+   */
+  processSumInto(
+    a: { left: Float32Array; right: Float32Array },
+    b: { left: Float32Array; right: Float32Array } | undefined,
+    from: number,
+    m: number,
+    n: number,
+    out: { left: Float32Array; right: Float32Array },
+    skip: number,
+    to: number,
+  ): boolean {
+    const k = this.#kernel;
+    if (!k || !this.#enabled || n > RENDER_QUANTUM_MAX || m > n) return false;
+    const { kernels } = k;
+    const x = kernels.exports;
+    const block = RENDER_QUANTUM_MAX * 4;
+    const [ioL, ioR, plusL, plusR] = [k.io, k.io + block, k.io + 2 * block, k.io + 3 * block];
+    for (const [io, plus, c] of [[ioL, plusL, 'left'], [ioR, plusR, 'right']] as const) {
+      const view = kernels.f32(io, n);
+      view.set(a[c].subarray(from, from + m));
+      view.fill(0, m);
+      if (!b || m === 0) continue;
+      kernels.f32(plus, m).set(b[c].subarray(from, from + m));
+      // dst += f32(src · 1): the f32 sum.
+      x.addScaled(plus, io, m, 1);
+    }
+    x.limiterProcess(ioL, ioR, n, this.#ceiling, this.#ceilingF32, this.#releaseCoef, this.latencyFrames, k.at);
+    out.left.set(kernels.f32(ioL + skip * 4, n - skip), to);
+    out.right.set(kernels.f32(ioR + skip * 4, n - skip), to);
+    return true;
   }
 
   /** Limits left/right[0..n) in place; the output is the input delayed by latencyFrames. */

@@ -211,6 +211,11 @@ export class MixEngine {
     this.#limiter.process(left, right, n);
   }
 
+  /** Limiter.processSumInto on the master limiter (see masterIsLimiterOnly); false when it does not run on the kernels. */
+  limitMasterSumInto(a: Stereo, b: Stereo | undefined, from: number, m: number, n: number, out: Stereo, skip: number, to: number): boolean {
+    return this.#limiter.processSumInto(a, b, from, m, n, out, skip, to);
+  }
+
   /** Runs the master limiter on the kernels until detachKernels() (offline renders). */
   attachKernels(kernels: DspKernels): void {
     this.#limiter.attachKernels(kernels);
@@ -445,14 +450,17 @@ function limitMasterOnKernels(
       if (signal?.aborted) throw new CancelledError('Render cancelled');
       const n = Math.min(MASTER_BLOCK, total + latency - done);
       const m = Math.max(0, Math.min(n, total - done));
-      readBus(busL, busR, plus, done, m, blockL, blockR);
-      // Past the bus, silence flushes the lookahead.
-      blockL.fill(0, m, n);
-      blockR.fill(0, m, n);
-      engine.limitMaster(blockL, blockR, n);
       const first = Math.max(0, latency - done);
-      left.set(blockL.subarray(first, n), done + first - latency);
-      right.set(blockR.subarray(first, n), done + first - latency);
+      // Summed and limited in the kernels' memory; else (the limiter could not move there) through process().
+      if (!engine.limitMasterSumInto({ left: busL, right: busR }, plus, done, m, n, { left, right }, first, done + first - latency)) {
+        readBus(busL, busR, plus, done, m, blockL, blockR);
+        // Past the bus, silence flushes the lookahead.
+        blockL.fill(0, m, n);
+        blockR.fill(0, m, n);
+        engine.limitMaster(blockL, blockR, n);
+        left.set(blockL.subarray(first, n), done + first - latency);
+        right.set(blockR.subarray(first, n), done + first - latency);
+      }
       if (onProgress && done + n < total + latency) onProgress((done + n) / (total + latency));
     }
   } finally {
