@@ -303,6 +303,8 @@ export interface RenderOptions {
   signal?: { readonly aborted: boolean };
   /** Defaults to one second of audio. */
   progressEveryFrames?: number;
+  /** Called as the output fills: frames [0, done) of left/right are final (a streamed render posts them on). */
+  onFrames?: (left: Float32Array, right: Float32Array, done: number) => void;
 }
 
 /**
@@ -339,7 +341,7 @@ const MASTER_BLOCK = 4096;
  * renderTracksOffline when every audible strip only scales: each track's product added into a bus in the kernels'
  * memory, in the engine's track order and with its roundings, so the sum is the same as processTracks gives.
  */
-function sumPlainTracksOnKernels(
+export function sumPlainTracksOnKernels(
   kernels: DspKernels,
   tracks: { left: Float32Array; right: Float32Array; gains: [number, number] }[],
   startFrame: number,
@@ -372,6 +374,7 @@ function sumPlainTracksOnKernels(
     }
     left.set(kernels.f32(busL, m), done);
     right.set(kernels.f32(busR, m), done);
+    opts.onFrames?.(left, right, done + m);
     if (onProgress && done + m < total) onProgress((done + m) / total);
   }
   onProgress?.(1);
@@ -435,40 +438,88 @@ function limitMasterOnKernels(
 ): Stereo {
   const { onProgress, signal } = opts;
   const total = busL.length;
-  const latency = engine.latencyFrames;
   // Written in place: each block's output lands behind what has been read (by the latency), so nothing unread is
   // overwritten, and 2 × 32 MB of fresh memory need not be touched.
-  const left = busL;
-  const right = busR;
-  const blockL = new Float32Array(MASTER_BLOCK);
-  const blockR = new Float32Array(MASTER_BLOCK);
-  const wasMetering = engine.metering;
-  engine.metering = false;
-  engine.attachKernels(kernels);
+  const bus = { left: busL, right: busR };
+  const stream = new MasterLimiterStream(engine, kernels, bus);
   try {
-    for (let done = 0; done < total + latency; done += MASTER_BLOCK) {
+    for (let done = 0; done < total; done += MASTER_BLOCK) {
       if (signal?.aborted) throw new CancelledError('Render cancelled');
-      const n = Math.min(MASTER_BLOCK, total + latency - done);
-      const m = Math.max(0, Math.min(n, total - done));
-      const first = Math.max(0, latency - done);
-      // Summed and limited in the kernels' memory; else (the limiter could not move there) through process().
-      if (!engine.limitMasterSumInto({ left: busL, right: busR }, plus, done, m, n, { left, right }, first, done + first - latency)) {
-        readBus(busL, busR, plus, done, m, blockL, blockR);
-        // Past the bus, silence flushes the lookahead.
-        blockL.fill(0, m, n);
-        blockR.fill(0, m, n);
-        engine.limitMaster(blockL, blockR, n);
-        left.set(blockL.subarray(first, n), done + first - latency);
-        right.set(blockR.subarray(first, n), done + first - latency);
-      }
-      if (onProgress && done + n < total + latency) onProgress((done + n) / (total + latency));
+      stream.push(bus, plus, done, Math.min(MASTER_BLOCK, total - done));
+      if (onProgress && done + MASTER_BLOCK < total) onProgress((done + MASTER_BLOCK) / total);
     }
+    stream.finish();
   } finally {
-    engine.detachKernels();
-    engine.metering = wasMetering;
+    stream.close();
   }
   onProgress?.(1);
-  return { left, right };
+  return bus;
+}
+
+/**
+ * The master bus when its chain is the limiter alone (masterIsLimiterOnly, after a reset), on the kernels, fed the bus
+ * piece by piece: each piece is a's frames plus, if given, b's (a second partial sum, added as f32 as the arrays would
+ * be). The output, its latency dropped, goes to `out` (which may be a itself: each block lands behind what has been
+ * read). The samples do not depend on how the bus is cut into pieces.
+ */
+export class MasterLimiterStream {
+  readonly #engine: MixEngine;
+  readonly #out: Stereo;
+  readonly #latency: number;
+  readonly #wasMetering: boolean;
+  readonly #blockL = new Float32Array(MASTER_BLOCK);
+  readonly #blockR = new Float32Array(MASTER_BLOCK);
+  /** Bus frames limited so far. */
+  #done = 0;
+  #open = true;
+
+  constructor(engine: MixEngine, kernels: DspKernels, out: Stereo) {
+    this.#engine = engine;
+    this.#out = out;
+    this.#latency = engine.latencyFrames;
+    this.#wasMetering = engine.metering;
+    engine.metering = false;
+    engine.attachKernels(kernels);
+  }
+
+  /** Frames [from, from + m) of a (and b): the next m frames of the bus. */
+  push(a: Stereo, b: Stereo | undefined, from: number, m: number): void {
+    for (let k = 0; k < m; k += MASTER_BLOCK) this.#block(a, b, from + k, Math.min(MASTER_BLOCK, m - k), Math.min(MASTER_BLOCK, m - k));
+  }
+
+  /** Flushes the lookahead with silence past the bus: the output is complete after this. */
+  finish(): void {
+    const end = this.#out.left.length + this.#latency;
+    while (this.#done < end) this.#block(this.#out, undefined, 0, 0, Math.min(MASTER_BLOCK, end - this.#done));
+  }
+
+  /** Hands the limiter's state back to TypeScript; call it whether or not the render finished. */
+  close(): void {
+    if (!this.#open) return;
+    this.#open = false;
+    this.#engine.detachKernels();
+    this.#engine.metering = this.#wasMetering;
+  }
+
+  /** m bus frames from a (+ b) at `from`, then silence, to n frames in all. */
+  #block(a: Stereo, b: Stereo | undefined, from: number, m: number, n: number): void {
+    const done = this.#done;
+    const first = Math.max(0, this.#latency - done);
+    const to = done + first - this.#latency;
+    const out = this.#out;
+    // Summed and limited in the kernels' memory; else (the limiter could not move there) through process().
+    if (!this.#engine.limitMasterSumInto(a, b, from, m, n, out, first, to)) {
+      const blockL = this.#blockL;
+      const blockR = this.#blockR;
+      readBus(a.left, a.right, b, from, m, blockL, blockR);
+      blockL.fill(0, m, n);
+      blockR.fill(0, m, n);
+      this.#engine.limitMaster(blockL, blockR, n);
+      out.left.set(blockL.subarray(first, n), to);
+      out.right.set(blockR.subarray(first, n), to);
+    }
+    this.#done = done + n;
+  }
 }
 
 function renderBlocks(
@@ -506,6 +557,7 @@ function renderBlocks(
         left[done + i - latency] = blockL[i];
         right[done + i - latency] = blockR[i];
       }
+      if (done + n > latency) opts.onFrames?.(left, right, done + n - latency);
       if (onProgress && done + n >= nextProgress && done + n < renderFrames) {
         onProgress((done + n) / renderFrames);
         nextProgress += progressEvery;

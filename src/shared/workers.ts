@@ -46,16 +46,36 @@ export interface RenderRequest {
   peaksOnly?: boolean;
   /** 'tracks': only the summed track strips (one part of a render split across workers). */
   part?: 'all' | 'tracks';
+  /** With part 'tracks': the sum is posted here piece by piece (to renderMasterStreamed) and not returned. */
+  stream?: TrackSumPort;
 }
 
-export interface MasterBusRequest {
-  left: Float32Array;
-  right: Float32Array;
-  /** The other part of a split render, added to left/right here rather than on the page's thread. */
-  plus?: { left: Float32Array; right: Float32Array };
+/** A piece of one worker's track sum, streamed to the worker that adds it to its own and runs the master bus. */
+export type TrackSumChunk = { from: number; left: Float32Array; right: Float32Array } | { end: true };
+
+/** What a streamed render needs of a MessagePort (src/shared stays free of DOM types). */
+export interface TrackSumPort {
+  postMessage(message: TrackSumChunk, transfer: ArrayBuffer[]): void;
+  addEventListener(type: 'message', listener: (e: { data: TrackSumChunk }) => void): void;
+  start(): void;
+  close(): void;
+}
+
+/**
+ * The master bus of a render split across two workers, streamed: this worker sums its own tracks and adds the other
+ * worker's sum (renderMix with `stream`) piece by piece as it arrives, so the master bus runs while the other renders.
+ */
+export interface StreamedMasterRequest {
+  sessionId: string;
   sampleRate: number;
+  /** This worker's share of the tracks, in session order. */
+  trackIds: string[];
   mix: MixSettings;
+  /** Frames of the mix (the longest track). */
+  endFrame: number;
   peaksOnly?: boolean;
+  /** Where the other worker's track sum arrives, from frame 0 on, in order. */
+  from: TrackSumPort;
 }
 
 export interface RenderResult {
@@ -95,8 +115,8 @@ export interface RenderWorkerApi extends AnalysisWorkerApi {
   /** Loads what a master or a measurement needs (the DSP kernels), so the first real job starts on a ready worker. */
   warm(): Promise<void>;
   renderMix(req: RenderRequest, onProgress: ProgressCallback): Promise<RenderResult>;
-  /** The master bus over track sums rendered by renderMix({part:'tracks'}) in several workers. */
-  renderMasterBus(req: MasterBusRequest, onProgress: ProgressCallback): Promise<RenderResult>;
+  /** This worker's tracks and the master bus, over another worker's track sum streamed in (see StreamedMasterRequest). */
+  renderMasterStreamed(req: StreamedMasterRequest, onProgress: ProgressCallback): Promise<RenderResult>;
   /**
    * Masters a rendered mix for preview, A/B and export. With `input`, the unmastered mix's own
    * measurement is not made here: it runs elsewhere meanwhile (the other render worker), and this

@@ -394,16 +394,30 @@ export class Studio {
       return run(`Render mix of ${s.name}`, (api, p) => api.renderMix({ ...base, trackIds: s.tracks.map((t) => t.id), peaksOnly: opts.peaksOnly }, p));
     }
     const end = Math.max(...s.tracks.map((t) => t.length));
-    const halves = splitByWork(s.tracks);
-    const parts = await Promise.all(
-      halves.map((ids, k) => run(`Render tracks ${k + 1}/2 of ${s.name}`, (api, p) => api.renderMix({ ...base, trackIds: ids, part: 'tracks', endFrame: end }, p))),
-    );
-    const [a, b] = parts;
-    const plus = { left: b.left, right: b.right };
-    const buffers = [a.left.buffer, a.right.buffer, b.left.buffer, b.right.buffer];
-    return run(`Master bus of ${s.name}`, (api, p) =>
-      api.renderMasterBus(transfer({ left: a.left, right: a.right, plus, sampleRate: s.sampleRate, mix: s.mix, peaksOnly: opts.peaksOnly }, buffers), p),
-    );
+    const [own, other] = splitByWork(s.tracks);
+    // One worker renders its half of the tracks and streams the sum, piece by piece, to the other, which adds it to its
+    // own half and runs the master bus meanwhile. Started first, so the streaming half never waits behind its reader.
+    const { port1, port2 } = new MessageChannel();
+    const pair = new AbortController();
+    const stop = () => pair.abort();
+    opts.signal?.addEventListener('abort', stop, { once: true });
+    const job = (label: string, task: (api: Remote<RenderWorkerApi>, onProgress: ProgressCallback) => Promise<RenderResult>) =>
+      this.jobSystem.run<RenderWorkerApi, RenderResult>({ kind: 'render', label, signal: pair.signal, task });
+    try {
+      const streamed = job(`Render tracks 2/2 of ${s.name}`, (api, p) =>
+        api.renderMix(transfer({ ...base, trackIds: other, part: 'tracks', endFrame: end, stream: port1 }, [port1]), p),
+      );
+      // A failed half leaves the other waiting for pieces that never come: stop both.
+      streamed.catch(stop);
+      const mixed = job(`Render tracks 1/2 and the master bus of ${s.name}`, (api, p) =>
+        api.renderMasterStreamed(transfer({ ...base, trackIds: own, endFrame: end, peaksOnly: opts.peaksOnly, from: port2 }, [port2]), p),
+      );
+      mixed.catch(stop);
+      const [result] = await Promise.all([mixed, streamed]);
+      return result;
+    } finally {
+      opts.signal?.removeEventListener('abort', stop);
+    }
   }
 
   /** Plays from the start and records what the worklet outputs, for the live-vs-offline null test. */

@@ -1,5 +1,5 @@
 import * as Comlink from 'comlink';
-import { heldTrackAudio, renderMasterBus, renderMix } from './render-mix';
+import { heldTrackAudio, renderMasterStreamed, renderMix } from './render-mix';
 import { analyseTracks } from '../analysis/analyse-tracks';
 import { analyseForMastering, masterAnalysed, withInput, type MasteringAnalysis } from '../../src/dsp/mastering';
 import { measureLoudness } from '../../src/dsp/loudness';
@@ -19,9 +19,9 @@ const api: RenderWorkerApi = {
     const result = await renderMix(req, wholePercents(onProgress));
     return Comlink.transfer(result, [result.left.buffer, result.right.buffer, result.peaks.buffer]);
   },
-  async renderMasterBus(req, onProgress) {
+  async renderMasterStreamed(req, onProgress) {
     await dspKernels();
-    const result = renderMasterBus(req, wholePercents(onProgress));
+    const result = await renderMasterStreamed(req, wholePercents(onProgress));
     return Comlink.transfer(result, [result.left.buffer, result.right.buffer, result.peaks.buffer]);
   },
   async master(req, onProgress, input) {

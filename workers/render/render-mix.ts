@@ -1,12 +1,12 @@
 // Offline render of a session's mix: the same MixEngine as live playback, fed from IndexedDB.
-import { MixEngine, renderMasterOffline, renderOffline, renderTracksOffline } from '../../src/dsp/mix-engine';
+import { MasterLimiterStream, MixEngine, renderMasterOffline, renderOffline, renderTracksOffline, sumPlainTracksOnKernels } from '../../src/dsp/mix-engine';
 import { computePeaks } from '../../src/dsp/peaks';
 import { activeDspKernels } from '../../src/dsp/kernels';
 import { kernelLevels } from '../../src/dsp/kernel-streams';
 import { loadTrackAudio } from '../../src/storage/sessions';
 import { PEAKS_PER_SECOND } from '../../src/shared/session';
 import type { ProgressCallback } from '../../src/shared/jobs';
-import type { MasterBusRequest, RenderRequest, RenderResult } from '../../src/shared/workers';
+import type { RenderRequest, RenderResult, StreamedMasterRequest, TrackSumChunk, TrackSumPort } from '../../src/shared/workers';
 import type { TrackAudio } from '../../src/shared/session';
 
 // Track audio read back from IndexedDB, kept between renders: a re-render after each edit would
@@ -88,16 +88,95 @@ export async function renderMix(req: RenderRequest, onProgress: ProgressCallback
   const end = req.endFrame ?? engine.length;
   const opts = { onProgress: (f: number) => void onProgress({ fraction: 0.1 + 0.9 * f, stage: 'rendering' }) };
   if (req.part === 'tracks') {
-    const bus = renderTracksOffline(engine, start, end, opts);
-    return result(bus.left, bus.right, req.sampleRate, false, false);
+    const port = req.stream;
+    if (!port) {
+      const bus = renderTracksOffline(engine, start, end, opts);
+      return result(bus.left, bus.right, req.sampleRate, false, false);
+    }
+    // Streamed to the master bus's worker as it is rendered, in pieces of STREAM_FRAMES; nothing large comes back.
+    let posted = start;
+    const post = (left: Float32Array, right: Float32Array, done: number) => {
+      if (done <= posted) return;
+      const l = left.slice(posted - start, done - start);
+      const r = right.slice(posted - start, done - start);
+      port.postMessage({ from: posted, left: l, right: r }, [l.buffer, r.buffer]);
+      posted = done;
+    };
+    const bus = renderTracksOffline(engine, start, end, {
+      ...opts,
+      onFrames: (left, right, done) => void (done - (posted - start) >= STREAM_FRAMES && post(left, right, start + done)),
+    });
+    post(bus.left, bus.right, end);
+    port.postMessage({ end: true }, []);
+    port.close();
+    return result(new Float32Array(0), new Float32Array(0), req.sampleRate, false, false);
   }
   const { left, right } = renderOffline(engine, start, end, opts);
   return result(left, right, req.sampleRate, req.peaksOnly);
 }
 
-export function renderMasterBus(req: MasterBusRequest, onProgress: ProgressCallback): RenderResult {
-  const engine = new MixEngine(req.sampleRate);
-  engine.setMix(req.mix);
-  const { left, right } = renderMasterOffline(engine, req.left, req.right, { onProgress: (f) => void onProgress({ fraction: f, stage: 'master bus' }) }, req.plus);
-  return result(left, right, req.sampleRate, req.peaksOnly);
+/** Frames per piece of a streamed track sum: about 1.5 s at 44.1 kHz, a hundred-odd messages for a 3-minute mix. */
+const STREAM_FRAMES = 1 << 16;
+
+/** The pieces arriving on a port, in order, one per call. */
+function pieces(port: TrackSumPort): () => Promise<TrackSumChunk> {
+  const queue: TrackSumChunk[] = [];
+  let wake: (() => void) | null = null;
+  port.addEventListener('message', (e) => {
+    queue.push(e.data);
+    wake?.();
+    wake = null;
+  });
+  port.start();
+  return async () => {
+    while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+    return queue.shift()!;
+  };
 }
+
+/**
+ * This worker's tracks plus the other worker's streamed sum, through the master bus. When this worker's tracks only
+ * scale and the master chain is the limiter alone (the kernels' fast paths), each piece is summed and limited as it
+ * arrives, while the other worker still renders; otherwise the pieces are gathered and rendered as renderMix and
+ * renderMasterBus would. The samples are the same either way.
+ */
+export async function renderMasterStreamed(req: StreamedMasterRequest, onProgress: ProgressCallback): Promise<RenderResult> {
+  const next = pieces(req.from);
+  const engine = new MixEngine(req.sampleRate);
+  for (const trackId of req.trackIds) {
+    const audio = await cachedTrackAudio(req.sessionId, trackId);
+    if (!audio) throw new Error(`Track ${trackId} has no stored audio; re-import it.`);
+    engine.addTrack({ id: trackId, channels: audio.channels });
+  }
+  engine.setMix(req.mix);
+  engine.reset();
+  const total = req.endFrame;
+  const kernels = activeDspKernels();
+  const plain = kernels && engine.masterIsLimiterOnly ? engine.plainTracks() : null;
+  const report = (done: number) => onProgress({ fraction: total ? done / total : 1, stage: 'master bus' });
+  if (!kernels || !plain) {
+    const other = { left: new Float32Array(total), right: new Float32Array(total) };
+    for (let piece = await next(); !('end' in piece); piece = await next()) {
+      other.left.set(piece.left, piece.from);
+      other.right.set(piece.right, piece.from);
+    }
+    const own = renderTracksOffline(engine, 0, total);
+    const { left, right } = renderMasterOffline(engine, own.left, own.right, { onProgress: (f) => report(f * total) }, other);
+    return result(left, right, req.sampleRate, req.peaksOnly);
+  }
+  const out = { left: new Float32Array(total), right: new Float32Array(total) };
+  const stream = new MasterLimiterStream(engine, kernels, out);
+  try {
+    for (let piece = await next(); !('end' in piece); piece = await next()) {
+      const m = piece.left.length;
+      const own = plain.length ? sumPlainTracksOnKernels(kernels, plain, piece.from, piece.from + m, {}) : null;
+      stream.push(own ?? piece, own ? piece : undefined, 0, m);
+      report(piece.from + m);
+    }
+    stream.finish();
+  } finally {
+    stream.close();
+  }
+  return result(out.left, out.right, req.sampleRate, req.peaksOnly);
+}
+
