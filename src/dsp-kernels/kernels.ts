@@ -483,6 +483,8 @@ export function limiterProcess(l: usize, r: usize, n: i32, ceiling: f64, clamp: 
   const box = dqTime + ((<usize>dqSize * 8 + 15) & ~15);
   const window = <f64>(la + 1);
   const laF = <f64>la;
+  // 1 − aR, as the TypeScript computes it each step.
+  const step = 1 - aR;
   let delayPos = <i32>load<f64>(state), dqHead = <i32>load<f64>(state, 8), dqCount = <i32>load<f64>(state, 16);
   let time = load<f64>(state, 24), released = load<f64>(state, 32), boxPos = <i32>load<f64>(state, 40), boxSum = load<f64>(state, 48);
   for (let i = 0; i < n; i++) {
@@ -492,23 +494,30 @@ export function limiterProcess(l: usize, r: usize, n: i32, ceiling: f64, clamp: 
     const ar = rv < 0 ? -rv : rv;
     const peak = al > ar ? al : ar;
     const required = peak > ceiling ? ceiling / peak : 1.0;
-    while (dqCount > 0) {
-      let back = dqHead + dqCount - 1;
-      if (back >= dqSize) back -= dqSize;
-      if (load<f64>(dqGain + (<usize>back << 3)) < required) break;
-      dqCount--;
+    let held: f64 = 1.0;
+    if (required == 1.0 && dqCount == 1 && load<f64>(dqGain + (<usize>dqHead << 3)) == 1.0) {
+      // No over in the window (most samples): the steps below would pop the one entry, a 1, and push this sample's 1
+      // into the same slot, which then cannot expire.
+      store<f64>(dqTime + (<usize>dqHead << 3), time);
+    } else {
+      while (dqCount > 0) {
+        let back = dqHead + dqCount - 1;
+        if (back >= dqSize) back -= dqSize;
+        if (load<f64>(dqGain + (<usize>back << 3)) < required) break;
+        dqCount--;
+      }
+      let tail = dqHead + dqCount;
+      if (tail >= dqSize) tail -= dqSize;
+      store<f64>(dqGain + (<usize>tail << 3), required);
+      store<f64>(dqTime + (<usize>tail << 3), time);
+      dqCount++;
+      if (load<f64>(dqTime + (<usize>dqHead << 3)) <= time - window) {
+        if (++dqHead == dqSize) dqHead = 0;
+        dqCount--;
+      }
+      held = load<f64>(dqGain + (<usize>dqHead << 3));
     }
-    let tail = dqHead + dqCount;
-    if (tail >= dqSize) tail -= dqSize;
-    store<f64>(dqGain + (<usize>tail << 3), required);
-    store<f64>(dqTime + (<usize>tail << 3), time);
-    dqCount++;
-    if (load<f64>(dqTime + (<usize>dqHead << 3)) <= time - window) {
-      if (++dqHead == dqSize) dqHead = 0;
-      dqCount--;
-    }
-    const held = load<f64>(dqGain + (<usize>dqHead << 3));
-    released = held < released ? held : released + (1 - aR) * (held - released);
+    released = held < released ? held : released + step * (held - released);
     const slot = box + (<usize>boxPos << 3);
     boxSum += released - load<f64>(slot);
     store<f64>(slot, released);
