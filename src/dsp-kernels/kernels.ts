@@ -173,6 +173,21 @@ export function deinterleave(src: usize, n: i32, even: usize, odd: usize): void 
   }
 }
 
+/** Splits n interleaved stereo i16 samples at src into the left (even) and right (odd) ones, n/2 each (n even). */
+export function deinterleave16(src: usize, n: i32, even: usize, odd: usize): void {
+  let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const a = v128.load(src + (<usize>i << 1));
+    const b = v128.load(src + (<usize>i << 1) + 16);
+    v128.store(even + <usize>i, i16x8.shuffle(a, b, 0, 2, 4, 6, 8, 10, 12, 14));
+    v128.store(odd + <usize>i, i16x8.shuffle(a, b, 1, 3, 5, 7, 9, 11, 13, 15));
+  }
+  for (; i + 1 < n; i += 2) {
+    store<i16>(even + <usize>i, load<i16>(src + (<usize>i << 1)));
+    store<i16>(odd + <usize>i, load<i16>(src + (<usize>i << 1) + 2));
+  }
+}
+
 /**
  * Half-band decimation by two, outputs [first, end) of a signal given as its even (x[2k]) and odd (x[2k+1]) samples:
  * out[n] = ½·x[2n] + Σ_j taps[j]·(x[2n−2j−1] + x[2n+2j+1]) = ½·E[n] + Σ_j taps[j]·(O[n−j−1] + O[n+j]),

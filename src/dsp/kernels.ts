@@ -17,6 +17,7 @@ interface KernelExports {
   scanStereoBlock(l: number, r: number, mono: number, from: number, to: number, state: number, out: number): void;
   scanMonoBlock(x: number, from: number, to: number, state: number, out: number): void;
   deinterleave(src: number, n: number, even: number, odd: number): void;
+  deinterleave16(src: number, n: number, even: number, odd: number): void;
   halfBand(even: number, odd: number, out: number, first: number, end: number, taps: number, count: number): number;
   spectrumFrame(
     spec: number,

@@ -43,16 +43,16 @@ export function pcm16ToFloat32(pcm: Int16Array): Float32Array<ArrayBuffer> {
 
 /**
  * One piece of interleaved 16-bit PCM (1 or 2 channels, `pcm.length / channels.length` frames) split into the float
- * channels from frame `at` (x / 32768): an imported WAV is read piece by piece into them. The SIMD kernels widen and
- * split where given.
+ * channels from frame `at` (x / 32768) and into `planar` from 0: an imported WAV is read piece by piece into both.
+ * The SIMD kernels widen and split the floats where given; the integers are split here.
  */
-export function splitPcm16(pcm: Int16Array, channels: Float32Array[], at: number, kernels?: DspKernels): void {
+export function splitPcm16(pcm: Int16Array, channels: Float32Array[], at: number, planar: Int16Array[], kernels?: DspKernels): void {
   const stereo = channels.length === 2;
   if (!stereo && channels.length !== 1) throw new RangeError(`splitPcm16 reads 1 or 2 channels, not ${channels.length}`);
   const n = pcm.length;
   const frames = stereo ? n >> 1 : n;
   if (kernels) {
-    const [src, wide, even, odd] = kernels.layout([n * 2, n * 4, frames * 4, frames * 4]);
+    const [src, wide, even, odd, evenInts, oddInts] = kernels.layout([n * 2, n * 4, frames * 4, frames * 4, frames * 2, frames * 2]);
     const k = kernels.exports;
     new Int16Array(k.memory.buffer, src, n).set(pcm);
     k.widenPcm16(src, wide, n);
@@ -60,25 +60,25 @@ export function splitPcm16(pcm: Int16Array, channels: Float32Array[], at: number
       k.deinterleave(wide, n, even, odd);
       channels[0].set(kernels.f32(even, frames), at);
       channels[1].set(kernels.f32(odd, frames), at);
-    } else {
-      channels[0].set(kernels.f32(wide, n), at);
+      // The integers are split there too: a JavaScript loop over them cost more than everything above.
+      k.deinterleave16(src, n, evenInts, oddInts);
+      planar[0].set(new Int16Array(k.memory.buffer, evenInts, frames));
+      planar[1].set(new Int16Array(k.memory.buffer, oddInts, frames));
+      return;
     }
+    channels[0].set(kernels.f32(wide, n), at);
+  } else {
+    const step = 1 / SCALE;
+    for (let c = 0; c < channels.length; c++) {
+      const out = channels[c];
+      for (let i = 0, j = c; i < frames; i++, j += channels.length) out[at + i] = pcm[j] * step;
+    }
+  }
+  if (!stereo) {
+    planar[0].set(pcm);
     return;
   }
-  const step = 1 / SCALE;
-  for (let c = 0; c < channels.length; c++) {
-    const out = channels[c];
-    for (let i = 0, j = c; i < frames; i++, j += channels.length) out[at + i] = pcm[j] * step;
-  }
-}
-
-/** Interleaved 16-bit PCM of 1 or 2 channels as planar integers, each channel on its own buffer (mono: a copy). */
-export function deinterleavePcm16(pcm: Int16Array, channelCount: number): Int16Array<ArrayBuffer>[] {
-  if (channelCount === 1) return [pcm.slice()];
-  if (channelCount !== 2) throw new RangeError(`deinterleavePcm16 reads 1 or 2 channels, not ${channelCount}`);
-  const frames = pcm.length >> 1;
-  const left = new Int16Array(frames);
-  const right = new Int16Array(frames);
+  const [left, right] = planar;
   if (pcm.byteOffset % 4 === 0 && LITTLE_ENDIAN) {
     // A stereo frame is one 32-bit word: left in its low half, right in its high half (the stores keep 16 bits).
     const words = new Uint32Array(pcm.buffer, pcm.byteOffset, frames);
@@ -93,7 +93,6 @@ export function deinterleavePcm16(pcm: Int16Array, channelCount: number): Int16A
       right[i] = pcm[j + 1];
     }
   }
-  return [left, right];
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;

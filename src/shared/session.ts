@@ -60,15 +60,12 @@ export interface AudioBlob {
 
 /**
  * A track's channels as IndexedDB keeps them, one Blob each: 16-bit integers (value × 32768) when
- * every sample is exactly that, as 16-bit PCM decodes, else float32. 'i16-interleaved' is one Blob
- * of every channel's 16-bit samples frame by frame: a stereo WAV's own data chunk, stored as is.
- * The decoder makes them in its worker, so storing a track copies no audio on the main thread.
+ * every sample is exactly that, as 16-bit PCM decodes, else float32. The decoder makes them in its
+ * worker, so storing a track copies no audio on the main thread.
  */
 export interface EncodedChannels {
-  encoding: StoredEncoding;
+  encoding: 'f32' | 'i16';
   channels: AudioBlob[];
 }
-
-export type StoredEncoding = 'f32' | 'i16' | 'i16-interleaved';
 
 export const PEAKS_PER_SECOND = 100;

@@ -1,5 +1,5 @@
 import type { DBSchema, IDBPDatabase } from 'idb';
-import type { SessionRecord, StoredEncoding } from '../shared/session';
+import type { SessionRecord } from '../shared/session';
 
 export const DB_NAME = 'ai-mixer';
 export const DB_VERSION = 1;
@@ -13,10 +13,9 @@ export interface StoredTrackAudio {
   channels: (ArrayBuffer | Blob)[];
   /**
    * Sample format of the channels: 'f32' (records without it are 'f32') or 'i16', for audio that is
-   * exactly 16-bit (value × 32768 an integer), stored at half the size and read back bit-exact;
-   * 'i16-interleaved': one Blob of both channels' 16-bit samples, frame by frame.
+   * exactly 16-bit (value × 32768 an integer), stored at half the size and read back bit-exact.
    */
-  encoding?: StoredEncoding;
+  encoding?: 'f32' | 'i16';
   /** Sum of the channel byte lengths, so usage can be totalled without loading audio. */
   bytes: number;
 }

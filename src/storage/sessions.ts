@@ -2,7 +2,7 @@ import type { EncodedChannels, SessionRecord, TrackAudio } from '../shared/sessi
 import { openDb, writeAtomically } from './db';
 import { wrapQuota } from './quota';
 import type { StoredTrackAudio } from './schema';
-import { deinterleavePcm16, exactPcm16, pcm16ToFloat32 } from '../dsp/pcm16';
+import { exactPcm16, pcm16ToFloat32 } from '../dsp/pcm16';
 
 /** Saves the session record alone (mix moves, renames, playhead); audio is written by addTracks. */
 export function saveSession(rec: SessionRecord): Promise<void> {
@@ -108,11 +108,12 @@ export async function openStoredChannels(sessionId: string, trackIds: string[]):
     if (!stored) return undefined;
     return async () => {
       const buffers = await Promise.all(stored.channels.map((c) => (c instanceof ArrayBuffer ? c : c.arrayBuffer())));
-      const { sampleRate, encoding } = stored;
-      if (encoding === 'i16-interleaved') return { sampleRate, channels: { encoding: 'i16', data: deinterleavePcm16(new Int16Array(buffers[0]), 2) } };
-      // Records written before 'encoding' existed are float32.
-      if (encoding === 'i16') return { sampleRate, channels: { encoding: 'i16', data: buffers.map((b) => new Int16Array(b)) } };
-      return { sampleRate, channels: { encoding: 'f32', data: buffers.map((b) => new Float32Array(b)) } };
+      return {
+        sampleRate: stored.sampleRate,
+        // Records written before 'encoding' existed are float32.
+        channels:
+          stored.encoding === 'i16' ? { encoding: 'i16', data: buffers.map((b) => new Int16Array(b)) } : { encoding: 'f32', data: buffers.map((b) => new Float32Array(b)) },
+      };
     };
   });
 }
@@ -161,10 +162,10 @@ function toStored(audio: TrackAudio): StoredTrackAudio {
 
 /** The decoder's Blobs are used only if they are Blobs of the channels' exact sizes. */
 function encodedMatches(encoded: EncodedChannels, channels: Float32Array[]): boolean {
-  if (typeof Blob === 'undefined' || !encoded.channels.every((b) => b instanceof Blob)) return false;
-  if (encoded.encoding === 'i16-interleaved') {
-    return channels.length === 2 && encoded.channels.length === 1 && encoded.channels[0].size === channels[0].length * 4 && channels[1].length === channels[0].length;
-  }
   const bytesPerSample = encoded.encoding === 'i16' ? 2 : 4;
-  return encoded.channels.length === channels.length && encoded.channels.every((b, c) => b.size === channels[c].length * bytesPerSample);
+  return (
+    typeof Blob !== 'undefined' &&
+    encoded.channels.length === channels.length &&
+    encoded.channels.every((b, c) => b instanceof Blob && b.size === channels[c].length * bytesPerSample)
+  );
 }

@@ -12,7 +12,6 @@ import {
   getCurrentSessionId,
   listSessions,
   loadSession,
-  loadStoredChannels,
   loadTrackAudio,
   removeTrack,
   saveSession,
@@ -155,33 +154,6 @@ describe('sessions', () => {
     const back = await (await openDb()).get('trackAudio', ['s1', 'snare']);
     expect(back!.channels[0]).toBeInstanceOf(ArrayBuffer);
     expect(Array.from((await loadTrackAudio('s1', 'snare'))!.channels[0])).toEqual([0.5, -0.25, 0]);
-  });
-
-  it('stores a stereo WAV\'s interleaved 16-bit Blob as one Blob, and reads it back as planar channels', async () => {
-    const meta = track('pad', 2, 3);
-    const channels = [Float32Array.from([0.5, -0.25, 0]), Float32Array.from([-1, 0.75, 1 / 32768])];
-    const interleaved = Int16Array.from([16384, -32768, -8192, 24576, 0, 1]);
-    const encoded = { encoding: 'i16-interleaved' as const, channels: [new Blob([interleaved])] };
-    await addTracks(session('s1', [meta]), [{ sessionId: 's1', trackId: 'pad', sampleRate: RATE, channels, encoded }]);
-    const stored = await (await openDb()).get('trackAudio', ['s1', 'pad']);
-    expect(stored).toMatchObject({ encoding: 'i16-interleaved', bytes: 12 });
-    expect(stored!.channels).toHaveLength(1);
-    await closeDb();
-    expect((await loadTrackAudio('s1', 'pad'))!.channels.map((c) => Array.from(c))).toEqual(channels.map((c) => Array.from(c)));
-    const ints = await loadStoredChannels('s1', 'pad');
-    expect(ints!.channels.encoding).toBe('i16');
-    expect(ints!.channels.data.map((c) => Array.from(c))).toEqual([[16384, -8192, 0], [-32768, 24576, 1]]);
-
-    // An interleaved Blob of the wrong size, or for mono, is not this audio: the channels themselves are stored.
-    for (const [chs, blob] of [
-      [channels, new Blob([new Int16Array(4)])],
-      [[channels[0]], new Blob([new Int16Array(6)])],
-    ] as const) {
-      await addTracks(session('s1', [meta]), [{ sessionId: 's1', trackId: 'pad', sampleRate: RATE, channels: [...chs], encoded: { encoding: 'i16-interleaved', channels: [blob] } }]);
-      const back = await (await openDb()).get('trackAudio', ['s1', 'pad']);
-      expect(back).toMatchObject({ encoding: 'i16' });
-      expect(back!.channels).toHaveLength(chs.length);
-    }
   });
 
   it('reads float32 records written before the encoding field existed', async () => {
