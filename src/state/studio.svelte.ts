@@ -396,7 +396,8 @@ export class Studio {
     const end = Math.max(...s.tracks.map((t) => t.length));
     const [own, other] = splitByWork(s.tracks);
     // One worker renders its half of the tracks and streams the sum, piece by piece, to the other, which adds it to its
-    // own half and runs the master bus meanwhile. Started first, so the streaming half never waits behind its reader.
+    // own half and runs the master bus meanwhile. The reader is queued only once the streaming half runs, so a reader
+    // never holds a worker that its own stream is waiting for (two renders at once, say).
     const { port1, port2 } = new MessageChannel();
     const pair = new AbortController();
     const stop = () => pair.abort();
@@ -404,13 +405,19 @@ export class Studio {
     const job = (label: string, task: (api: Remote<RenderWorkerApi>, onProgress: ProgressCallback) => Promise<RenderResult>) =>
       this.jobSystem.run<RenderWorkerApi, RenderResult>({ kind: 'render', label, signal: pair.signal, task });
     try {
-      const streamed = job(`Render tracks 2/2 of ${s.name}`, (api, p) =>
-        api.renderMix(transfer({ ...base, trackIds: other, part: 'tracks', endFrame: end, stream: port1 }, [port1]), p),
-      );
-      // A failed half leaves the other waiting for pieces that never come: stop both.
+      let running!: () => void;
+      const streaming = new Promise<void>((resolve) => (running = resolve));
+      const streamed = job(`Render tracks 2/2 of ${s.name}`, (api, p) => {
+        running();
+        return api.renderMix(transfer({ ...base, trackIds: other, part: 'tracks', endFrame: end, stream: port1 }, [port1]), p);
+      });
+      // A failed half leaves the other waiting for pieces that never come: stop both. (If the streaming half never
+      // starts, the reader is never queued, and its failure alone settles the render.)
       streamed.catch(stop);
-      const mixed = job(`Render tracks 1/2 and the master bus of ${s.name}`, (api, p) =>
-        api.renderMasterStreamed(transfer({ ...base, trackIds: own, endFrame: end, peaksOnly: opts.peaksOnly, from: port2 }, [port2]), p),
+      const mixed = streaming.then(() =>
+        job(`Render tracks 1/2 and the master bus of ${s.name}`, (api, p) =>
+          api.renderMasterStreamed(transfer({ ...base, trackIds: own, endFrame: end, peaksOnly: opts.peaksOnly, from: port2 }, [port2]), p),
+        ),
       );
       mixed.catch(stop);
       const [result] = await Promise.all([mixed, streamed]);
