@@ -484,7 +484,10 @@ export class MasterLimiterStream {
 
   /** Frames [from, from + m) of a (and b): the next m frames of the bus. */
   push(a: Stereo, b: Stereo | undefined, from: number, m: number): void {
-    for (let k = 0; k < m; k += MASTER_BLOCK) this.#block(a, b, from + k, Math.min(MASTER_BLOCK, m - k), Math.min(MASTER_BLOCK, m - k));
+    for (let k = 0; k < m; k += MASTER_BLOCK) {
+      const n = Math.min(MASTER_BLOCK, m - k);
+      this.#block(a, b, from + k, n, n);
+    }
   }
 
   /** Flushes the lookahead with silence past the bus: the output is complete after this. */

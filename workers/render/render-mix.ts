@@ -141,7 +141,14 @@ function pieces(port: TrackSumPort): () => Promise<TrackSumChunk> {
  * renderMasterBus would. The samples are the same either way.
  */
 export async function renderMasterStreamed(req: StreamedMasterRequest, onProgress: ProgressCallback): Promise<RenderResult> {
-  const next = pieces(req.from);
+  try {
+    return await masterStreamed(req, pieces(req.from), onProgress);
+  } finally {
+    req.from.close();
+  }
+}
+
+async function masterStreamed(req: StreamedMasterRequest, next: () => Promise<TrackSumChunk>, onProgress: ProgressCallback): Promise<RenderResult> {
   const engine = new MixEngine(req.sampleRate);
   for (const trackId of req.trackIds) {
     const audio = await cachedTrackAudio(req.sessionId, trackId);
