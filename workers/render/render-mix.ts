@@ -137,8 +137,8 @@ function pieces(port: TrackSumPort): () => Promise<TrackSumChunk> {
 /**
  * This worker's tracks plus the other worker's streamed sum, through the master bus. When this worker's tracks only
  * scale and the master chain is the limiter alone (the kernels' fast paths), each piece is summed and limited as it
- * arrives, while the other worker still renders; otherwise the pieces are gathered and rendered as renderMix and
- * renderMasterBus would. The samples are the same either way.
+ * arrives, while the other worker still renders; otherwise the pieces are gathered into a whole sum, added to this
+ * worker's own whole sum and mastered by renderMasterOffline. The samples are the same either way.
  */
 export async function renderMasterStreamed(req: StreamedMasterRequest, onProgress: ProgressCallback): Promise<RenderResult> {
   try {
