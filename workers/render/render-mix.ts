@@ -93,20 +93,22 @@ export async function renderMix(req: RenderRequest, onProgress: ProgressCallback
       const bus = renderTracksOffline(engine, start, end, opts);
       return result(bus.left, bus.right, req.sampleRate, false, false);
     }
-    // Streamed to the master bus's worker as it is rendered, in pieces of STREAM_FRAMES; nothing large comes back.
-    let posted = start;
+    // Streamed to the master bus's worker as it is rendered, in pieces of at least STREAM_FRAMES (each a copy of its
+    // range, transferred); nothing large comes back. `posted` counts the output frames sent so far.
+    let posted = 0;
     const post = (left: Float32Array, right: Float32Array, done: number) => {
-      if (done <= posted) return;
-      const l = left.slice(posted - start, done - start);
-      const r = right.slice(posted - start, done - start);
-      port.postMessage({ from: posted, left: l, right: r }, [l.buffer, r.buffer]);
+      const l = left.slice(posted, done);
+      const r = right.slice(posted, done);
+      port.postMessage({ from: start + posted, left: l, right: r }, [l.buffer, r.buffer]);
       posted = done;
     };
     const bus = renderTracksOffline(engine, start, end, {
       ...opts,
-      onFrames: (left, right, done) => void (done - (posted - start) >= STREAM_FRAMES && post(left, right, start + done)),
+      onFrames: (left, right, done) => {
+        if (done - posted >= STREAM_FRAMES) post(left, right, done);
+      },
     });
-    post(bus.left, bus.right, end);
+    if (bus.left.length > posted) post(bus.left, bus.right, bus.left.length);
     port.postMessage({ end: true }, []);
     port.close();
     return result(new Float32Array(0), new Float32Array(0), req.sampleRate, false, false);
