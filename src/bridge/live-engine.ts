@@ -2,6 +2,7 @@
 import workletUrl from '../../workers/mix-engine/worklet.ts?worker&url';
 import type { FromEngine, MeterSnapshot, ToEngine } from '../shared/engine-messages';
 import type { MixSettings } from '../shared/mix';
+import type { TrackChannels } from '../shared/session';
 
 export interface LiveEngineEvents {
   position: [frame: number, playing: boolean];
@@ -102,7 +103,7 @@ export class LiveEngine {
   }
 
   /** Hands the audio to the worklet; the buffers are transferred, so the caller must not keep them. */
-  addTrack(id: string, channels: Float32Array[]): Promise<void> {
+  addTrack(id: string, channels: TrackChannels): Promise<void> {
     return this.#send({ type: 'addTrack', id, channels }, channels.map((c) => c.buffer));
   }
 

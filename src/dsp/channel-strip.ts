@@ -3,6 +3,7 @@ import type { CompressorSettings, Eq } from '../shared/mix';
 import { Biquad, biquadCoefficients, processCascade2, processStereo, processStereoCascade2 } from './biquad';
 import { Compressor, dbToGain, onePoleCoefficient } from './dynamics';
 import { panGains } from './pan';
+import { isPcm16, PCM16_STEP, type TrackChannels } from '../shared/session';
 
 export const MAX_BLOCK_FRAMES = 128;
 const GAIN_SMOOTHING_MS = 10;
@@ -216,9 +217,10 @@ export class ChannelStrip {
     return [gain.targetLeft, gain.targetRight];
   }
 
-  addPlain(source: Float32Array[], pos: number, busL: Float32Array, busR: Float32Array, n: number): boolean {
+  addPlain(source: TrackChannels, pos: number, busL: Float32Array, busR: Float32Array, n: number): boolean {
     const gain = this.#gain;
-    if (this.#compressorEnabled || !this.#eq.bypassed || !gain.settled || this.silent) return false;
+    // 16-bit sources (the live engine's) go through process(), which widens them.
+    if (this.#compressorEnabled || !this.#eq.bypassed || !gain.settled || this.silent || isPcm16(source)) return false;
     if (this.#skippedWhileSilent) {
       this.#eq.reset();
       this.#compressor.reset();
@@ -243,7 +245,7 @@ export class ChannelStrip {
    * Processes source frames [pos, pos+n) (silence past the end) and writes (add=false) or adds
    * (add=true) the stereo result into outL/outR[0..n).
    */
-  process(source: Float32Array[], pos: number, outL: Float32Array, outR: Float32Array, n: number, add: boolean): void {
+  process(source: TrackChannels, pos: number, outL: Float32Array, outR: Float32Array, n: number, add: boolean): void {
     if (this.silent) {
       // A muted strip costs nothing; its filters restart clean when it is heard again.
       this.#skippedWhileSilent = true;
@@ -260,6 +262,7 @@ export class ChannelStrip {
     }
     const channels = this.sourceChannels;
     const scratch = this.#scratch;
+    const pcm16 = isPcm16(source);
     for (let c = 0; c < channels; c++) {
       const src = source[c];
       const dst = scratch[c];
@@ -267,7 +270,9 @@ export class ChannelStrip {
       const first = Math.min(n, Math.max(0, -pos));
       const last = Math.max(first, Math.min(n, src.length - pos));
       for (let i = 0; i < first; i++) dst[i] = 0;
-      for (let i = first; i < last; i++) dst[i] = src[pos + i];
+      // A 16-bit source is widened to exactly the floats its file decodes to (k / 32768).
+      if (pcm16) for (let i = first; i < last; i++) dst[i] = (src as Int16Array)[pos + i] * PCM16_STEP;
+      else for (let i = first; i < last; i++) dst[i] = (src as Float32Array)[pos + i];
       for (let i = last; i < n; i++) dst[i] = 0;
     }
     this.#eq.process(scratch, channels, n);

@@ -4,6 +4,7 @@ import { activeDspKernels, type DspKernels } from './kernels';
 import { CancelledError } from '../shared/errors';
 import { defaultMasterSettings, defaultTrackSettings } from '../shared/mix';
 import type { MasterSettings, MixSettings, TrackSettings } from '../shared/mix';
+import { isPcm16, type TrackChannels } from '../shared/session';
 import { ChannelStrip, Equalizer, MAX_BLOCK_FRAMES, SmoothedStereoGain } from './channel-strip';
 import { Compressor, Limiter, dbToGain, gainToDb } from './dynamics';
 import { ShortTermLoudnessMeter } from './k-weighting';
@@ -13,8 +14,8 @@ export const RENDER_QUANTUM = MAX_BLOCK_FRAMES;
 
 export interface EngineTrack {
   id: string;
-  /** 1 or 2 channels at the session rate. */
-  channels: Float32Array[];
+  /** 1 or 2 channels at the session rate; 16-bit ones (k / 32768) are widened a block at a time as they play. */
+  channels: TrackChannels;
 }
 
 export interface MeterReading {
@@ -192,10 +193,13 @@ export class MixEngine {
     const out: { left: Float32Array; right: Float32Array; gains: [number, number] }[] = [];
     for (const slot of this.#slots.values()) {
       if (slot.strip.silent) continue;
-      const gains = slot.strip.plainGains(slot.track.channels);
+      const source = slot.track.channels;
+      // The kernels sum floats; the live engine's 16-bit tracks never reach an offline render.
+      if (isPcm16(source)) return null;
+      const gains = slot.strip.plainGains(source);
       if (!gains) return null;
-      const [left] = slot.track.channels;
-      out.push({ left, right: slot.strip.sourceChannels > 1 ? slot.track.channels[1] : left, gains });
+      const [left] = source;
+      out.push({ left, right: slot.strip.sourceChannels > 1 ? source[1] : left, gains });
     }
     return out;
   }

@@ -42,43 +42,31 @@ export function pcm16ToFloat32(pcm: Int16Array): Float32Array<ArrayBuffer> {
 }
 
 /**
- * One piece of interleaved 16-bit PCM (1 or 2 channels, `pcm.length / channels.length` frames) split into the float
- * channels from frame `at` (x / 32768) and into `planar` from 0: an imported WAV is read piece by piece into both.
- * The SIMD kernels widen and split the floats where given; the integers are split here.
+ * One piece of interleaved 16-bit PCM (1 or 2 channels, `pcm.length / planar.length` frames) split into the planar
+ * channels from frame `at`: an imported 16-bit WAV is read piece by piece into them. The SIMD kernels split stereo
+ * where given.
  */
-export function splitPcm16(pcm: Int16Array, channels: Float32Array[], at: number, planar: Int16Array[], kernels?: DspKernels): void {
-  const stereo = channels.length === 2;
-  if (!stereo && channels.length !== 1) throw new RangeError(`splitPcm16 reads 1 or 2 channels, not ${channels.length}`);
-  const n = pcm.length;
-  const frames = stereo ? n >> 1 : n;
-  if (kernels) {
-    const [src, wide, even, odd, evenInts, oddInts] = kernels.layout([n * 2, n * 4, frames * 4, frames * 4, frames * 2, frames * 2]);
-    const k = kernels.exports;
-    new Int16Array(k.memory.buffer, src, n).set(pcm);
-    k.widenPcm16(src, wide, n);
-    if (stereo) {
-      k.deinterleave(wide, n, even, odd);
-      channels[0].set(kernels.f32(even, frames), at);
-      channels[1].set(kernels.f32(odd, frames), at);
-      // The integers are split there too: a JavaScript loop over them cost more than everything above.
-      k.deinterleave16(src, n, evenInts, oddInts);
-      planar[0].set(new Int16Array(k.memory.buffer, evenInts, frames));
-      planar[1].set(new Int16Array(k.memory.buffer, oddInts, frames));
-      return;
-    }
-    channels[0].set(kernels.f32(wide, n), at);
-  } else {
-    const step = 1 / SCALE;
-    for (let c = 0; c < channels.length; c++) {
-      const out = channels[c];
-      for (let i = 0, j = c; i < frames; i++, j += channels.length) out[at + i] = pcm[j] * step;
-    }
-  }
+export function splitPcm16(pcm: Int16Array, planar: Int16Array[], at: number, kernels?: DspKernels): void {
+  const stereo = planar.length === 2;
+  if (!stereo && planar.length !== 1) throw new RangeError(`splitPcm16 reads 1 or 2 channels, not ${planar.length}`);
   if (!stereo) {
-    planar[0].set(pcm);
+    planar[0].set(pcm, at);
     return;
   }
-  const [left, right] = planar;
+  const n = pcm.length;
+  const frames = n >> 1;
+  if (kernels) {
+    const [src, evenInts, oddInts] = kernels.layout([n * 2, frames * 2, frames * 2]);
+    const k = kernels.exports;
+    new Int16Array(k.memory.buffer, src, n).set(pcm);
+    // A JavaScript loop over the integers costs more than the copies in and out of the kernels' memory.
+    k.deinterleave16(src, n, evenInts, oddInts);
+    planar[0].set(new Int16Array(k.memory.buffer, evenInts, frames), at);
+    planar[1].set(new Int16Array(k.memory.buffer, oddInts, frames), at);
+    return;
+  }
+  const left = planar[0].subarray(at, at + frames);
+  const right = planar[1].subarray(at, at + frames);
   if (pcm.byteOffset % 4 === 0 && LITTLE_ENDIAN) {
     // A stereo frame is one 32-bit word: left in its low half, right in its high half (the stores keep 16 bits).
     const words = new Uint32Array(pcm.buffer, pcm.byteOffset, frames);

@@ -75,7 +75,9 @@ function toStereoOrMono(wav: WavAudio): WavAudio | null {
 }
 
 /** A decode with, for 16-bit PCM at the session rate, the file's own integers (channels = pcm16 / 32768). */
-type DecodedWithPcm16 = DecodedAudio & { pcm16?: Int16Array<ArrayBuffer>[] };
+/** A decode to floats: every file but a 16-bit WAV at the session rate. */
+type FloatDecoded = DecodedAudio & { channels: Float32Array[] };
+type DecodedWithPcm16 = FloatDecoded & { pcm16?: Int16Array<ArrayBuffer>[] };
 
 async function decodeWav(bytes: Uint8Array, fileName: string, targetRate: number, report: (f: number, stage: string) => void, signal?: AbortSignal): Promise<DecodedWithPcm16 | null> {
   let wav: WavAudio;
@@ -94,7 +96,7 @@ async function decodeWav(bytes: Uint8Array, fileName: string, targetRate: number
   return { channels, sampleRate: targetRate, sourceRate: wav.sampleRate, decoder: 'wav', warnings: [...wav.warnings], pcm16: unchanged ? wav.pcm16 : undefined };
 }
 
-async function decodeWithFfmpeg(bytes: Uint8Array, fileName: string, targetRate: number, report: (f: number, stage: string) => void, signal?: AbortSignal): Promise<DecodedAudio> {
+async function decodeWithFfmpeg(bytes: Uint8Array, fileName: string, targetRate: number, report: (f: number, stage: string) => void, signal?: AbortSignal): Promise<FloatDecoded> {
   report(0.05, 'loading decoder');
   try {
     const pcm = await decodeToPcm(bytes, fileName, targetRate, (f) => report(0.1 + 0.85 * f, 'decoding'), signal);
@@ -118,8 +120,8 @@ const REFUSED: Partial<Record<Container, string>> = {
 const HEAD_BYTES = 64 * 1024;
 /** Frames per piece of a WAV read piece by piece: 1 MB of stereo 16-bit, so each piece stays in cache while it is split. */
 const PIECE_FRAMES = 1 << 18;
-/** Frames per stored Blob part: each Blob is a round trip to the browser, so the integers are gathered in large parts. */
-const BLOB_PART_FRAMES = 1 << 21;
+/** Frames between progress reports of a WAV read piece by piece. */
+const REPORT_FRAMES = 1 << 21;
 
 /**
  * Reads a byte stream in pieces of `pieceBytes` (the last may be shorter), all in one reused buffer (through a BYOB
@@ -174,9 +176,9 @@ function byobReader(stream: ReadableStream<Uint8Array>): ReadableStreamBYOBReade
 }
 
 /**
- * A 16-bit PCM WAV (1–2 channels) at the session rate, nearly every stem, read piece by piece straight into the float
- * channels and the stored 16-bit Blobs: the whole file, a planar 16-bit copy and a second pass never exist.
- * Null for any other WAV, which is read whole.
+ * A 16-bit PCM WAV (1–2 channels) at the session rate, nearly every stem, read piece by piece straight into planar
+ * 16-bit channels: the track as the engine plays it and as it is stored. No float copy is made (half the memory, and
+ * fresh memory is slow to touch); the whole file and a second pass never exist. Null for any other WAV, read whole.
  */
 async function streamPcm16Wav(file: Blob, head: Uint8Array, fileName: string, targetRate: number, report: (f: number, stage: string) => void, kernels?: DspKernels): Promise<DecodedAudio | null> {
   let layout: WavLayout | null;
@@ -188,25 +190,16 @@ async function streamPcm16Wav(file: Blob, head: Uint8Array, fileName: string, ta
   }
   if (!layout || !isPackedPcm16(layout) || layout.format.sampleRate !== targetRate || layout.format.channelCount > 2) return null;
   const { frames, frameBytes, dataStart } = layout;
-  const channels = Array.from({ length: layout.format.channelCount }, () => new Float32Array(frames));
-  const partFrames = Math.min(frames, BLOB_PART_FRAMES);
-  const planar = channels.map(() => new Int16Array(partFrames));
-  // Each part's integers become a Blob once it is full (the Blob copies them), so the planar buffers are reused.
-  const parts: Blob[][] = channels.map(() => []);
+  const channels = Array.from({ length: layout.format.channelCount }, () => new Int16Array(frames));
   let at = 0;
-  let held = 0;
-  const flush = () => {
-    planar.forEach((p, c) => parts[c].push(new Blob([p.subarray(0, held)])));
-    held = 0;
-  };
+  let reported = 0;
   await readPieces(file.slice(dataStart, dataStart + frames * frameBytes).stream(), PIECE_FRAMES * frameBytes, (piece) => {
     const n = Math.min(Math.floor(piece.byteLength / frameBytes), frames - at);
-    splitPcm16(new Int16Array(piece.buffer, piece.byteOffset, n * channels.length), channels, at, planar.map((p) => p.subarray(held, held + n)), kernels);
+    splitPcm16(new Int16Array(piece.buffer, piece.byteOffset, n * channels.length), channels, at, kernels);
     at += n;
-    held += n;
-    if (held + PIECE_FRAMES > partFrames || at === frames) {
-      flush();
-      // Once per part: each report is a message and a redraw of the jobs list on the main thread.
+    // About every 2 million frames: each report is a message and a redraw of the jobs list on the main thread.
+    if (at - reported >= REPORT_FRAMES || at === frames) {
+      reported = at;
       report((0.9 * at) / frames, 'reading');
     }
   });
@@ -217,7 +210,7 @@ async function streamPcm16Wav(file: Blob, head: Uint8Array, fileName: string, ta
     sourceRate: targetRate,
     decoder: 'wav',
     warnings: [...layout.warnings],
-    encoded: { encoding: 'i16', channels: parts.map((p) => new Blob(p)) },
+    encoded: { encoding: 'i16', channels: channels.map((c) => new Blob([c])) },
   };
 }
 

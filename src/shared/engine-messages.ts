@@ -1,8 +1,9 @@
 // Typed messages between the main thread and the live mix-engine AudioWorklet.
 import type { MixSettings } from './mix';
+import type { TrackChannels } from './session';
 
 export type ToEngine =
-  | { type: 'addTrack'; id: string; channels: Float32Array[] }
+  | { type: 'addTrack'; id: string; channels: TrackChannels }
   | { type: 'removeTrack'; id: string }
   | { type: 'setMix'; mix: MixSettings }
   | { type: 'play'; frame: number }

@@ -43,11 +43,24 @@ export interface SessionRecord {
 }
 
 /** Planar audio at the session rate: one Float32Array per channel. */
+/**
+ * A track's planar channels (1 or 2): floats, or 16-bit integers read as k / 32768 (the samples of a 16-bit file,
+ * kept so: half the memory, and read back exactly).
+ */
+export type TrackChannels = Float32Array[] | Int16Array[];
+
+export function isPcm16(channels: TrackChannels): channels is Int16Array[] {
+  return channels[0] instanceof Int16Array;
+}
+
+/** 16-bit integer k as the float sample k / 32768 (a power of two, so k * PCM16_STEP is that quotient exactly). */
+export const PCM16_STEP = 1 / 32768;
+
 export interface TrackAudio {
   sessionId: string;
   trackId: string;
   sampleRate: number;
-  channels: Float32Array[];
+  channels: TrackChannels;
   /** The same channels already in their stored form (see EncodedChannels); made here when absent. */
   encoded?: EncodedChannels;
 }

@@ -5,11 +5,11 @@ import type { LoudnessReport, MasteringReport, MasteringSettings } from './maste
 import type { ExportFormat, ExportTags } from './export';
 import type { TrackFeatures } from './features';
 import type { AutomixInput, AutomixMlSettings, AutomixOutput, AutomixRuntimeInfo } from './automix';
-import type { EncodedChannels } from './session';
+import type { EncodedChannels, TrackChannels } from './session';
 
 export interface DecodedAudio {
-  /** Planar channels at the requested rate (1 or 2 channels). */
-  channels: Float32Array[];
+  /** Planar channels at the requested rate (1 or 2 channels); 16-bit integers for a 16-bit WAV at that rate. */
+  channels: TrackChannels;
   sampleRate: number;
   sourceRate: number;
   /** Which decoder handled it, for diagnostics. */

@@ -9,7 +9,7 @@ import {
   deleteSession,
   getCurrentSessionId,
   loadSession,
-  loadTrackAudio,
+  loadStoredChannels,
   removeTrack as removeStoredTrack,
   saveSession,
   setCurrentSessionId,
@@ -187,12 +187,13 @@ export class Studio {
     const engine = this.#ensureEngine();
     await engine.setMix(rec.mix);
     for (const t of rec.tracks) {
-      const audio = await loadTrackAudio(rec.id, t.id);
+      // As stored: 16-bit tracks stay 16-bit in the engine (half the memory, no float copy to make).
+      const audio = await loadStoredChannels(rec.id, t.id);
       if (!audio) {
         this.notify('error', 'Its audio is missing from storage; remove the track and import the file again.', t.fileName);
         continue;
       }
-      await engine.addTrack(t.id, audio.channels);
+      await engine.addTrack(t.id, audio.channels.data);
     }
     await this.#applyLoop();
     this.#scheduleRender(0);

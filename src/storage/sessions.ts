@@ -1,4 +1,4 @@
-import type { EncodedChannels, SessionRecord, TrackAudio } from '../shared/session';
+import { isPcm16, type EncodedChannels, type SessionRecord, type TrackAudio, type TrackChannels } from '../shared/session';
 import { openDb, writeAtomically } from './db';
 import { wrapQuota } from './quota';
 import type { StoredTrackAudio } from './schema';
@@ -119,7 +119,7 @@ export async function openStoredChannels(sessionId: string, trackIds: string[]):
 }
 
 /** The track's channels as Float32Arrays: views over the stored buffers, or converted from 16-bit ones. */
-export async function loadTrackAudio(sessionId: string, trackId: string): Promise<TrackAudio | undefined> {
+export async function loadTrackAudio(sessionId: string, trackId: string): Promise<(TrackAudio & { channels: Float32Array[] }) | undefined> {
   const stored = await loadStoredChannels(sessionId, trackId);
   if (!stored) return undefined;
   const { channels } = stored;
@@ -149,7 +149,7 @@ function toStored(audio: TrackAudio): StoredTrackAudio {
   }
   // Exactly-16-bit audio (16-bit WAV, most stems) is stored at half the size: half the bytes to
   // write on import and to read on every render, and the same samples back.
-  const pcm16 = exactPcm16(audio.channels);
+  const pcm16 = isPcm16(audio.channels) ? audio.channels : exactPcm16(audio.channels);
   const channels = (pcm16 ?? audio.channels).map((channel) =>
     // A view that covers its whole ArrayBuffer is stored as is; partial views and shared memory are copied.
     channel.buffer instanceof ArrayBuffer && channel.byteOffset === 0 && channel.byteLength === channel.buffer.byteLength
@@ -161,7 +161,7 @@ function toStored(audio: TrackAudio): StoredTrackAudio {
 }
 
 /** The decoder's Blobs are used only if they are Blobs of the channels' exact sizes. */
-function encodedMatches(encoded: EncodedChannels, channels: Float32Array[]): boolean {
+function encodedMatches(encoded: EncodedChannels, channels: TrackChannels): boolean {
   const bytesPerSample = encoded.encoding === 'i16' ? 2 : 4;
   return (
     typeof Blob !== 'undefined' &&

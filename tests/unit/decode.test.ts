@@ -7,7 +7,7 @@ import { parseWav } from '../../src/dsp/wav';
 import { computePeaks } from '../../src/dsp/peaks';
 import { loadDspKernels } from '../../src/dsp/kernels';
 import { splitPcm16 } from '../../src/dsp/pcm16';
-import { PEAKS_PER_SECOND } from '../../src/shared/session';
+import { isPcm16, PEAKS_PER_SECOND } from '../../src/shared/session';
 import type { DecodedAudio } from '../../src/shared/workers';
 
 /** A 16-bit PCM WAV: noise with a full-scale step, an odd-sized chunk before the data, `frames` frames. */
@@ -70,18 +70,20 @@ describe('decodeAudioFile, 16-bit WAV read in pieces', () => {
     [1, 600_000],
   ] as const) {
     for (const withKernels of [false, true]) {
-      it(`gives the whole-file samples, stored integers and peaks (${channels} ch, ${withKernels ? 'SIMD kernels' : 'TypeScript'})`, async () => {
+      it(`gives the file's integers, stored as they are, and the whole-file peaks (${channels} ch, ${withKernels ? 'SIMD kernels' : 'TypeScript'})`, async () => {
         const bytes = pcm16Wav(channels, 44100, frames);
         const ref = reference(bytes);
         const progress: number[] = [];
         const d = await decodeAudioFile(new Blob([bytes]), 'stem.wav', 44100, (p) => progress.push(p.fraction ?? -1), { kernels: withKernels ? await kernels() : undefined });
         expect(d.channels).toHaveLength(channels);
-        d.channels.forEach((c, i) => expect(firstDifference(c, ref.channels[i])).toBe(-1));
+        // No float copy: the engine plays the integers.
+        expect(isPcm16(d.channels)).toBe(true);
+        d.channels.forEach((c, i) => expect(firstDifference(c, ref.pcm16[i])).toBe(-1));
         (await storedInts(d)).forEach((c, i) => expect(firstDifference(c, ref.pcm16[i])).toBe(-1));
         expect(firstDifference(d.peaks!, ref.peaks)).toBe(-1);
         expect(d.peaks!.length).toBe(2 * Math.ceil(frames / 441));
         expect(d).toMatchObject({ sampleRate: 44100, sourceRate: 44100, decoder: 'wav', warnings: [] });
-        // Progress once per stored part, not per piece.
+        // Progress about every two million frames, not per piece.
         expect(progress.length).toBeLessThanOrEqual(5);
         expect(progress.at(-1)).toBe(1);
       });
@@ -100,7 +102,7 @@ describe('decodeAudioFile, 16-bit WAV read in pieces', () => {
     const cut = full.slice(0, full.length - 1001); // ends inside a frame
     const d = await decodeAudioFile(new Blob([cut]), 'cut.wav', 44100, noProgress);
     const ref = reference(cut);
-    expect(firstDifference(d.channels[0], ref.channels[0])).toBe(-1);
+    expect(firstDifference(d.channels[0], ref.pcm16[0])).toBe(-1);
     expect(d.channels[0].length).toBe(300_000 - 251);
     expect(d.warnings).toEqual([expect.stringMatching(/^file is truncated: 6\.8 s of 6\.8 s decoded$/)]);
   });
@@ -149,21 +151,26 @@ describe('readPieces', () => {
 });
 
 describe('splitPcm16', () => {
-  it('splits a stereo piece at any byte offset and length, with or without the kernels', async () => {
+  it('splits a stereo piece at any byte offset and length into the planar channels from a frame, with or without the kernels', async () => {
     const k = await kernels();
     const raw = new Int16Array(1 + 2 * 1003).map((_, i) => ((i * 7919) % 65536) - 32768);
     // 1000 frames fill the kernels' 8-frame steps; 1003 leave a tail of 3; the odd offset is not 4-byte aligned.
     for (const pcm of [raw.subarray(0, 2000), raw.subarray(1, 2001), raw.subarray(0, 2006), raw.subarray(1)]) {
       const frames = pcm.length / 2;
       for (const withKernels of [undefined, k]) {
-        const channels = [new Float32Array(frames + 5), new Float32Array(frames + 5)];
-        const planar = [new Int16Array(frames), new Int16Array(frames)];
-        splitPcm16(pcm, channels, 5, planar, withKernels);
-        for (let i = 0; i < frames; i++) {
-          expect([planar[0][i], planar[1][i]]).toEqual([pcm[2 * i], pcm[2 * i + 1]]);
-          expect([channels[0][5 + i], channels[1][5 + i]]).toEqual([pcm[2 * i] / 32768, pcm[2 * i + 1] / 32768]);
-        }
+        const planar = [new Int16Array(frames + 7).fill(99), new Int16Array(frames + 7).fill(99)];
+        splitPcm16(pcm, planar, 5, withKernels);
+        for (let i = 0; i < frames; i++) expect([planar[0][5 + i], planar[1][5 + i]]).toEqual([pcm[2 * i], pcm[2 * i + 1]]);
+        // Nothing outside [5, 5 + frames) is written.
+        expect([...planar[0].subarray(0, 5), ...planar[1].subarray(0, 5), planar[0][frames + 5], planar[1][frames + 6]]).toEqual(new Array(12).fill(99));
       }
     }
+  });
+
+  it('copies a mono piece from the frame', () => {
+    const pcm = Int16Array.from({ length: 10 }, (_, i) => i * 1000 - 5000);
+    const planar = [new Int16Array(14)];
+    splitPcm16(pcm, planar, 3);
+    expect(Array.from(planar[0])).toEqual([0, 0, 0, ...pcm, 0]);
   });
 });

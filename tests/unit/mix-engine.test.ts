@@ -215,6 +215,49 @@ describe('MixEngine', () => {
     expect(peakOf(rendered.left)).toBeGreaterThan(0.5);
   });
 
+  it('plays 16-bit tracks (k / 32768, widened a block at a time) as their floats, through every strip path', () => {
+    const ints = (seed: number) => Int16Array.from(noise(0.6, FRAMES, seed), (x) => Math.round(x * 32768));
+    const floats = (x: Int16Array) => Float32Array.from(x, (k) => k / 32768);
+    const a16 = [ints(6)];
+    const b16 = [ints(7), ints(8)];
+    // A shorter track: past its end it is silence either way.
+    const c16 = [ints(9).subarray(0, 9_000), ints(10).subarray(0, 9_000)];
+    const mix = mixOf({ a: { gainDb: 2, pan: -0.3 }, b: { gainDb: -3, comp: { ...defaultTrackSettings().comp, enabled: true, thresholdDb: -18 } }, c: { pan: 0.5 } }, true);
+    mix.tracks.b.eq[2].gainDb = 4;
+    const play = (tracks: { id: string; channels: Float32Array[] | Int16Array[] }[]) => {
+      const e = new MixEngine(SR);
+      e.setTracks(tracks);
+      e.setMix(mix);
+      e.reset();
+      const left = new Float32Array(12_000);
+      const right = new Float32Array(12_000);
+      const bl = new Float32Array(RENDER_QUANTUM);
+      const br = new Float32Array(RENDER_QUANTUM);
+      for (let done = 0; done < left.length; done += RENDER_QUANTUM) {
+        e.process(500 + done, bl, br, RENDER_QUANTUM);
+        left.set(bl.subarray(0, Math.min(RENDER_QUANTUM, left.length - done)), done);
+        right.set(br.subarray(0, Math.min(RENDER_QUANTUM, right.length - done)), done);
+      }
+      return { left, right, length: e.length, plain: e.plainTracks() };
+    };
+    const live = play([
+      { id: 'a', channels: a16 },
+      { id: 'b', channels: b16 },
+      { id: 'c', channels: c16 },
+    ]);
+    const asFloats = play([
+      { id: 'a', channels: a16.map(floats) },
+      { id: 'b', channels: b16.map(floats) },
+      { id: 'c', channels: c16.map(floats) },
+    ]);
+    expect(peakOf(live.left)).toBeGreaterThan(0.1);
+    expect(maxAbsDiff(live.left, asFloats.left)).toBe(0);
+    expect(maxAbsDiff(live.right, asFloats.right)).toBe(0);
+    expect(live.length).toBe(FRAMES);
+    // The kernels' plain sum is for float tracks: 16-bit ones take the strips' own path.
+    expect(live.plain).toBeNull();
+  });
+
   it('reports progress and throws AbortError when aborted', () => {
     const engine = new MixEngine(SR);
     engine.setTracks([{ id: 'a', channels: [a] }]);
@@ -275,6 +318,13 @@ describe('peaks and sanitizing', () => {
     const p = computePeaks([l, r], 4, 1);
     expect(Array.from(p)).toEqual([-0.25, 0.7, -0.9, 0.2, 0, 0.3].map(Math.fround));
     expect(computePeaks([new Float32Array(0)], 48_000, 100).length).toBe(0);
+  });
+
+  it('gives 16-bit channels the pairs of their floats (k / 32768)', () => {
+    const l = Int16Array.from({ length: 10_007 }, (_, i) => ((i * 7919) % 65536) - 32768);
+    const r = Int16Array.from({ length: 10_007 }, (_, i) => ((i * 104729) % 60001) - 30000);
+    const floats = [l, r].map((c) => Float32Array.from(c, (k) => k / 32768));
+    expect(Array.from(computePeaks([l, r], 44_100, 100))).toEqual(Array.from(computePeaks(floats, 44_100, 100)));
   });
 
   it('replaces NaN and infinities with silence and counts them', () => {

@@ -114,6 +114,18 @@ describe('sessions', () => {
     expect(Array.from(back!.channels[1])).toEqual(Array.from(right));
   });
 
+  it('stores 16-bit channels (a decoded 16-bit WAV) as they are, and reads them back as their floats', async () => {
+    const meta = track('snare', 2, 5);
+    const left = Int16Array.from([-32768, 32767, 1, -1, 0]);
+    const right = Int16Array.from([100, -100, 2000, -2000, 7]);
+    await addTracks(session('s1', [meta]), [{ sessionId: 's1', trackId: 'snare', sampleRate: RATE, channels: [left, right] }]);
+    const stored = await (await openDb()).get('trackAudio', ['s1', 'snare']);
+    expect(stored).toMatchObject({ encoding: 'i16', bytes: 2 * 5 * 2 });
+    const back = await loadTrackAudio('s1', 'snare');
+    expect(Array.from(back!.channels[0])).toEqual(Array.from(left, (k) => k / 32768));
+    expect(Array.from(back!.channels[1])).toEqual(Array.from(right, (k) => k / 32768));
+  });
+
   it('keeps float32 for audio a 16-bit record would change, in every channel', async () => {
     const meta = track('pad', 2, 4);
     const exact = Float32Array.from([0, 0.5, -0.25, 1 / 32768]);
