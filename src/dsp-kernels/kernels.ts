@@ -632,6 +632,32 @@ export function minMax(x: usize, n: i32, out: usize): void {
   store<f32>(out, mx, 4);
 }
 
+/** The smallest and largest of n 16-bit integers at x (of interleaved channels, all together), as i32 at out and out + 4. */
+export function minMax16(x: usize, n: i32, out: usize): void {
+  let lo = i16x8.splat(32767), hi = i16x8.splat(-32768);
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const v = v128.load(x + (<usize>i << 1));
+    lo = i16x8.min_s(lo, v);
+    hi = i16x8.max_s(hi, v);
+  }
+  let mn: i32 = min(
+    min(min(i16x8.extract_lane_s(lo, 0), i16x8.extract_lane_s(lo, 1)), min(i16x8.extract_lane_s(lo, 2), i16x8.extract_lane_s(lo, 3))),
+    min(min(i16x8.extract_lane_s(lo, 4), i16x8.extract_lane_s(lo, 5)), min(i16x8.extract_lane_s(lo, 6), i16x8.extract_lane_s(lo, 7))),
+  );
+  let mx: i32 = max(
+    max(max(i16x8.extract_lane_s(hi, 0), i16x8.extract_lane_s(hi, 1)), max(i16x8.extract_lane_s(hi, 2), i16x8.extract_lane_s(hi, 3))),
+    max(max(i16x8.extract_lane_s(hi, 4), i16x8.extract_lane_s(hi, 5)), max(i16x8.extract_lane_s(hi, 6), i16x8.extract_lane_s(hi, 7))),
+  );
+  for (; i < n; i++) {
+    const v = <i32>load<i16>(x + (<usize>i << 1));
+    if (v < mn) mn = v;
+    if (v > mx) mx = v;
+  }
+  store<i32>(out, mn);
+  store<i32>(out, mx, 4);
+}
+
 /** Σ (l² + r²) in double precision (the channels in the two lanes) and the peak |sample| of n frames; f64 sum, f64 peak at out. */
 export function levels(l: usize, r: usize, n: i32, out: usize): void {
   let sum = f64x2.splat(0);

@@ -43,6 +43,7 @@ interface KernelExports {
   addScaled(src: number, dst: number, n: number, gain: number): void;
   zeroNonFinite(x: number, n: number): number;
   minMax(x: number, n: number, out: number): void;
+  minMax16(x: number, n: number, out: number): void;
   levels(l: number, r: number, n: number, out: number): void;
   blockPeaks(l: number, r: number, n: number, block: number, out: number): void;
   applyGainRamps(l: number, r: number, n: number, block: number, ramps: number): void;

@@ -12,7 +12,7 @@
 //   needs ffmpeg and the resampler stays testable in Node.
 import { isPackedPcm16, parseWav, readWavLayout, UnsupportedWavEncodingError, WavFormatError, type WavAudio, type WavLayout } from '../dsp/wav';
 import { resample } from '../dsp/resample';
-import { computePeaks, sanitizeSamples } from '../dsp/peaks';
+import { computePeaks, Pcm16Peaks, sanitizeSamples } from '../dsp/peaks';
 import { PEAKS_PER_SECOND } from '../shared/session';
 import { exactPcm16, splitPcm16 } from '../dsp/pcm16';
 import type { DspKernels } from '../dsp/kernels';
@@ -191,11 +191,15 @@ async function streamPcm16Wav(file: Blob, head: Uint8Array, fileName: string, ta
   if (!layout || !isPackedPcm16(layout) || layout.format.sampleRate !== targetRate || layout.format.channelCount > 2) return null;
   const { frames, frameBytes, dataStart } = layout;
   const channels = Array.from({ length: layout.format.channelCount }, () => new Int16Array(frames));
+  // Scanned piece by piece while each is at hand, rather than over the whole channels afterwards.
+  const peaks = new Pcm16Peaks(frames, channels.length, targetRate, PEAKS_PER_SECOND, kernels);
   let at = 0;
   let reported = 0;
   await readPieces(file.slice(dataStart, dataStart + frames * frameBytes).stream(), PIECE_FRAMES * frameBytes, (piece) => {
     const n = Math.min(Math.floor(piece.byteLength / frameBytes), frames - at);
-    splitPcm16(new Int16Array(piece.buffer, piece.byteOffset, n * channels.length), channels, at, kernels);
+    const pcm = new Int16Array(piece.buffer, piece.byteOffset, n * channels.length);
+    splitPcm16(pcm, channels, at, kernels);
+    peaks.add(pcm, at);
     at += n;
     // About every 2 million frames: each report is a message and a redraw of the jobs list on the main thread.
     if (at - reported >= REPORT_FRAMES || at === frames) {
@@ -211,6 +215,7 @@ async function streamPcm16Wav(file: Blob, head: Uint8Array, fileName: string, ta
     decoder: 'wav',
     warnings: [...layout.warnings],
     encoded: { encoding: 'i16', channels: channels.map((c) => new Blob([c])) },
+    peaks: peaks.finish(),
   };
 }
 
@@ -257,7 +262,7 @@ export async function decodeAudioFile(file: AudioFileSource, fileName: string, t
   const streamed = blob && container === 'wav' ? await streamPcm16Wav(blob, head, fileName, targetRate, report, kernels) : null;
   const decoded = streamed ?? (await decodeWhole(head.length === file.size ? head : new Uint8Array(await file.arrayBuffer()), container, fileName, targetRate, report, signal));
   throwIfAborted(signal);
-  decoded.peaks = computePeaks(decoded.channels, decoded.sampleRate, PEAKS_PER_SECOND);
+  decoded.peaks ??= computePeaks(decoded.channels, decoded.sampleRate, PEAKS_PER_SECOND);
   report(1, 'done');
   return decoded;
 }
