@@ -236,7 +236,7 @@ async function decodeWhole(bytes: Uint8Array, container: Container, fileName: st
 
 export interface DecodeOptions {
   signal?: AbortSignal;
-  /** The WebAssembly SIMD kernels, for widening 16-bit samples; TypeScript does it without them. */
+  /** The WebAssembly SIMD kernels, for splitting 16-bit samples and their peaks; TypeScript does it without them. */
   kernels?: DspKernels;
 }
 

@@ -63,8 +63,8 @@ function reference(bytes: Uint8Array) {
 }
 
 describe('decodeAudioFile, 16-bit WAV read in pieces', () => {
-  // Stereo: 2 300 000 frames, past one 2 097 152-frame stored part and over nine 262 144-frame pieces, the last ones
-  // partial; mono: 600 000 frames, three pieces in one part.
+  // Stereo: 2 300 000 frames, past one 2 097 152-frame progress step and over nine 262 144-frame pieces, the last ones
+  // partial, with peak bins across the seams; mono: 600 000 frames, three pieces.
   for (const [channels, frames] of [
     [2, 2_300_000],
     [1, 600_000],

@@ -46,7 +46,7 @@ async function cachedTrackAudio(sessionId: string, trackId: string): Promise<Tra
   return audio;
 }
 
-/** bus[i] += part[i] (an f32 sum either way), on the kernels when this worker has them. */
+/** Sample peak and RMS of a stereo render in dBFS, on the kernels when this worker has them. */
 function levelsDb(left: Float32Array, right: Float32Array): { peakDb: number; rmsDb: number } {
   const kernels = activeDspKernels();
   if (kernels) {
