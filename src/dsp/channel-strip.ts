@@ -209,7 +209,7 @@ export class ChannelStrip {
    * Returns false, having done nothing, when the strip does more.
    */
   /** The settled left and right gains when addPlain() would take the strip (it only scales), else null. */
-  plainGains(source: Float32Array[]): [number, number] | null {
+  plainGains(source: TrackChannels): [number, number] | null {
     const gain = this.#gain;
     if (this.#compressorEnabled || !this.#eq.bypassed || !gain.settled || this.silent) return null;
     const srcR = this.sourceChannels > 1 ? source[1] : source[0];

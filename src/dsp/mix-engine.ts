@@ -4,13 +4,20 @@ import { activeDspKernels, type DspKernels } from './kernels';
 import { CancelledError } from '../shared/errors';
 import { defaultMasterSettings, defaultTrackSettings } from '../shared/mix';
 import type { MasterSettings, MixSettings, TrackSettings } from '../shared/mix';
-import { isPcm16, type TrackChannels } from '../shared/session';
+import type { TrackChannels } from '../shared/session';
 import { ChannelStrip, Equalizer, MAX_BLOCK_FRAMES, SmoothedStereoGain } from './channel-strip';
 import { Compressor, Limiter, dbToGain, gainToDb } from './dynamics';
 import { ShortTermLoudnessMeter } from './k-weighting';
 
 /** Frames per process() call: the Web Audio render quantum. */
 export const RENDER_QUANTUM = MAX_BLOCK_FRAMES;
+
+/** A track whose strip only scales: its channels (both the mono one for mono) and its settled gains. */
+export interface PlainTrack {
+  left: Float32Array | Int16Array;
+  right: Float32Array | Int16Array;
+  gains: [number, number];
+}
 
 export interface EngineTrack {
   id: string;
@@ -189,13 +196,11 @@ export class MixEngine {
    * Each audible track's channels and gains when every audible strip only scales (ChannelStrip.plainGains), in the
    * order the bus sums them; null otherwise. Silent strips are left out: they add nothing.
    */
-  plainTracks(): { left: Float32Array; right: Float32Array; gains: [number, number] }[] | null {
-    const out: { left: Float32Array; right: Float32Array; gains: [number, number] }[] = [];
+  plainTracks(): PlainTrack[] | null {
+    const out: PlainTrack[] = [];
     for (const slot of this.#slots.values()) {
       if (slot.strip.silent) continue;
       const source = slot.track.channels;
-      // The kernels sum floats; the live engine's 16-bit tracks never reach an offline render.
-      if (isPcm16(source)) return null;
       const gains = slot.strip.plainGains(source);
       if (!gains) return null;
       const [left] = source;
@@ -347,7 +352,7 @@ const MASTER_BLOCK = 4096;
  */
 export function sumPlainTracksOnKernels(
   kernels: DspKernels,
-  tracks: { left: Float32Array; right: Float32Array; gains: [number, number] }[],
+  tracks: PlainTrack[],
   startFrame: number,
   endFrame: number,
   opts: RenderOptions,
@@ -357,8 +362,17 @@ export function sumPlainTracksOnKernels(
   const total = Math.max(0, Math.floor(endFrame) - start);
   const left = new Float32Array(total);
   const right = new Float32Array(total);
-  const [busL, busR, src] = kernels.layout([PLAIN_CHUNK * 4, PLAIN_CHUNK * 4, PLAIN_CHUNK * 4]);
+  const [busL, busR, src, ints] = kernels.layout([PLAIN_CHUNK * 4, PLAIN_CHUNK * 4, PLAIN_CHUNK * 4, PLAIN_CHUNK * 2]);
   const x = kernels.exports;
+  // A 16-bit channel is copied at half the bytes and widened there to exactly its floats (k / 32768).
+  const place = (ch: Float32Array | Int16Array, from: number, to: number) => {
+    if (ch instanceof Int16Array) {
+      new Int16Array(x.memory.buffer, ints, to - from).set(ch.subarray(from, to));
+      x.widenPcm16(ints, src, to - from);
+    } else {
+      kernels.f32(src, to - from).set(ch.subarray(from, to));
+    }
+  };
   for (let done = 0; done < total; done += PLAIN_CHUNK) {
     if (signal?.aborted) throw new CancelledError('Render cancelled');
     const m = Math.min(PLAIN_CHUNK, total - done);
@@ -371,9 +385,9 @@ export function sumPlainTracksOnKernels(
       const last = Math.max(first, Math.min(m, t.left.length - pos));
       if (last <= first) continue;
       const [gl, gr] = t.gains;
-      kernels.f32(src, last - first).set(t.left.subarray(pos + first, pos + last));
+      place(t.left, pos + first, pos + last);
       x.addScaled(src, busL + first * 4, last - first, gl);
-      kernels.f32(src, last - first).set(t.right.subarray(pos + first, pos + last));
+      place(t.right, pos + first, pos + last);
       x.addScaled(src, busR + first * 4, last - first, gr);
     }
     left.set(kernels.f32(busL, m), done);

@@ -209,6 +209,50 @@ describe('the track sum on the kernels', () => {
   });
 });
 
+describe('16-bit tracks in an offline render', () => {
+  it('sum and render as their floats (k / 32768), on the kernels and off, plain strips and an EQ', async () => {
+    const { MixEngine, renderOffline, renderTracksOffline } = await import('../../src/dsp/mix-engine');
+    const { defaultMasterSettings, defaultTrackSettings } = await import('../../src/shared/mix');
+    const [l, r] = testMix(3);
+    const ints = (x: Float32Array) => Int16Array.from(x, (v) => Math.max(-32768, Math.min(32767, Math.round(v * 32768))));
+    const asFloats = (x: Int16Array) => Float32Array.from(x, (k) => k / 32768);
+    const [li, ri] = [ints(l), ints(r)];
+    const tracks16 = [
+      { id: 'stereo', channels: [li, ri] },
+      { id: 'mono', channels: [ri.subarray(0, 50_000)] },
+      { id: 'short', channels: [li.subarray(0, 70_001), ri.subarray(0, 70_001)] },
+    ];
+    const tracks32 = tracks16.map((t) => ({ id: t.id, channels: t.channels.map(asFloats) }));
+    const mix = {
+      tracks: {
+        stereo: { ...defaultTrackSettings(), gainDb: -3.3, pan: 0.3 },
+        mono: { ...defaultTrackSettings(), gainDb: 2, pan: -0.7 },
+        short: { ...defaultTrackSettings(), gainDb: 0.7 },
+      },
+      master: { ...defaultMasterSettings(), gainDb: 6 },
+    };
+    const render = (tracks: { id: string; channels: Float32Array[] | Int16Array[] }[]) => {
+      const e = new MixEngine(44100);
+      e.setTracks(tracks);
+      e.setMix(mix);
+      return [renderTracksOffline(e, -300, l.length), renderOffline(e, 1000, l.length)];
+    };
+    for (const kernels of [false, true]) {
+      useDspKernels(kernels ? await loadDspKernels(wasm()) : null);
+      for (const eq of [0, 4]) {
+        mix.tracks.short.eq[1] = { ...mix.tracks.short.eq[1], gainDb: eq };
+        const a = render(tracks16);
+        const b = render(tracks32);
+        for (const k of [0, 1]) {
+          expect(firstDifference(a[k].left, b[k].left)).toBe(-1);
+          expect(firstDifference(a[k].right, b[k].right)).toBe(-1);
+        }
+        expect(absMax(a[1].left)).toBeGreaterThan(0.1);
+      }
+    }
+  });
+});
+
 describe('sanitizing on the kernels', () => {
   it('replaces NaN and infinities with 0 and counts them, as the TypeScript loop does', async () => {
     const { sanitizeSamples } = await import('../../src/dsp/peaks');

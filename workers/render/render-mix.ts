@@ -3,7 +3,7 @@ import { MasterLimiterStream, MixEngine, renderMasterOffline, renderOffline, ren
 import { computePeaks } from '../../src/dsp/peaks';
 import { activeDspKernels } from '../../src/dsp/kernels';
 import { kernelLevels } from '../../src/dsp/kernel-streams';
-import { loadTrackAudio } from '../../src/storage/sessions';
+import { loadStoredChannels } from '../../src/storage/sessions';
 import { PEAKS_PER_SECOND } from '../../src/shared/session';
 import type { ProgressCallback } from '../../src/shared/jobs';
 import type { RenderRequest, RenderResult, StreamedMasterRequest, TrackSumChunk, TrackSumPort } from '../../src/shared/workers';
@@ -32,8 +32,10 @@ async function cachedTrackAudio(sessionId: string, trackId: string): Promise<Tra
     trackCache.set(key, hit);
     return hit;
   }
-  const audio = await loadTrackAudio(sessionId, trackId);
-  if (!audio) return undefined;
+  // As stored: a 16-bit track stays 16-bit (half the memory to fill and to read on every render; the kernels widen it).
+  const stored = await loadStoredChannels(sessionId, trackId);
+  if (!stored) return undefined;
+  const audio: TrackAudio = { sessionId, trackId, sampleRate: stored.sampleRate, channels: stored.channels.data };
   const bytes = audioBytes(audio);
   if (bytes > TRACK_CACHE_BYTES) return audio;
   for (const [k, a] of trackCache) {
