@@ -202,12 +202,6 @@ export class ChannelStrip {
     return this.#gain.settled && this.#gain.targetLeft === 0 && this.#gain.targetRight === 0;
   }
 
-  /**
-   * Adds source frames [pos, pos+n) times the settled fader and pan gains straight into the bus when
-   * that is all the strip does (EQ flat or off, no compressor, gain settled): each product rounded to
-   * float32 as process() rounds it into a track buffer, so the bus sum is the same, without the copies.
-   * Returns false, having done nothing, when the strip does more.
-   */
   /** The settled left and right gains when addPlain() would take the strip (it only scales), else null. */
   plainGains(source: TrackChannels): [number, number] | null {
     const gain = this.#gain;
@@ -217,6 +211,12 @@ export class ChannelStrip {
     return [gain.targetLeft, gain.targetRight];
   }
 
+  /**
+   * Adds source frames [pos, pos+n) times the settled fader and pan gains straight into the bus when
+   * that is all the strip does (EQ flat or off, no compressor, gain settled): each product rounded to
+   * float32 as process() rounds it into a track buffer, so the bus sum is the same, without the copies.
+   * Returns false, having done nothing, when the strip does more.
+   */
   addPlain(source: TrackChannels, pos: number, busL: Float32Array, busR: Float32Array, n: number): boolean {
     const gain = this.#gain;
     // 16-bit sources (the live engine's) go through process(), which widens them.

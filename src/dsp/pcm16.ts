@@ -1,5 +1,6 @@
 // Exact 16-bit storage of float audio: most stems are 16-bit WAV, decoded as value / 32768.
 import type { DspKernels } from './kernels';
+import { PCM16_STEP } from '../shared/session';
 
 const SCALE = 32768;
 
@@ -36,8 +37,7 @@ export function pcm16ToFloat32(pcm: Int16Array): Float32Array<ArrayBuffer> {
   const n = pcm.length;
   const out = new Float32Array(n);
   // 1/32768 is a power of two, so the product equals the decoder's division exactly.
-  const step = 1 / SCALE;
-  for (let i = 0; i < n; i++) out[i] = pcm[i] * step;
+  for (let i = 0; i < n; i++) out[i] = pcm[i] * PCM16_STEP;
   return out;
 }
 

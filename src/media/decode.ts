@@ -74,9 +74,9 @@ function toStereoOrMono(wav: WavAudio): WavAudio | null {
   return wav.channels.length <= 2 ? wav : null;
 }
 
-/** A decode with, for 16-bit PCM at the session rate, the file's own integers (channels = pcm16 / 32768). */
 /** A decode to floats: every file but a 16-bit WAV at the session rate. */
 type FloatDecoded = DecodedAudio & { channels: Float32Array[] };
+/** A decode with, for 16-bit PCM at the session rate, the file's own integers (channels = pcm16 / 32768). */
 type DecodedWithPcm16 = FloatDecoded & { pcm16?: Int16Array<ArrayBuffer>[] };
 
 async function decodeWav(bytes: Uint8Array, fileName: string, targetRate: number, report: (f: number, stage: string) => void, signal?: AbortSignal): Promise<DecodedWithPcm16 | null> {

@@ -6,7 +6,7 @@ import type { DecodeWorkerApi } from '../../src/shared/workers';
 
 const api: DecodeWorkerApi = {
   async decode(file, fileName, targetRate, onProgress) {
-    // The kernels widen 16-bit samples and compute the peaks; TypeScript does both if they cannot load.
+    // The kernels split 16-bit samples into channels and take their peaks; TypeScript does both if they cannot load.
     const decoded = await decodeAudioFile(file, fileName, targetRate, onProgress, { kernels: await dspKernels() });
     // Each channel owns its buffer, so moving them costs nothing and copies nothing.
     const buffers = [...decoded.channels, ...(decoded.peaks ? [decoded.peaks] : [])].map((c) => c.buffer as ArrayBuffer);
