@@ -219,7 +219,7 @@ export class ChannelStrip {
    */
   addPlain(source: TrackChannels, pos: number, busL: Float32Array, busR: Float32Array, n: number): boolean {
     const gain = this.#gain;
-    // 16-bit sources (the live engine's) go through process(), which widens them.
+    // 16-bit sources go through process(), which widens them (with the kernels, an offline render sums them there).
     if (this.#compressorEnabled || !this.#eq.bypassed || !gain.settled || this.silent || isPcm16(source)) return false;
     if (this.#skippedWhileSilent) {
       this.#eq.reset();

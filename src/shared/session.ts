@@ -42,7 +42,6 @@ export interface SessionRecord {
   features?: Record<string, TrackFeatures>;
 }
 
-/** Planar audio at the session rate: one Float32Array per channel. */
 /**
  * A track's planar channels (1 or 2): floats, or 16-bit integers read as k / 32768 (the samples of a 16-bit file,
  * kept so: half the memory, and read back exactly).
@@ -56,6 +55,7 @@ export function isPcm16(channels: TrackChannels): channels is Int16Array[] {
 /** 16-bit integer k as the float sample k / 32768 (a power of two, so k * PCM16_STEP is that quotient exactly). */
 export const PCM16_STEP = 1 / 32768;
 
+/** A track's audio at the session rate. */
 export interface TrackAudio {
   sessionId: string;
   trackId: string;
