@@ -1,10 +1,10 @@
 import { mount } from 'svelte';
 import App from './App.svelte';
-import { Studio } from './state/studio.svelte';
-import { MasteringDesk } from './state/mastering.svelte';
-import { AutoMixDesk } from './state/automix.svelte';
-import { TournamentDesk } from './state/tournament.svelte';
-import { PodcastDesk } from './state/podcast.svelte';
+import { Studio } from './features/studio/studio.svelte';
+import { MasteringDesk } from './features/mastering/mastering.svelte';
+import { AutoMixDesk } from './features/automix/automix.svelte';
+import { TournamentDesk } from './features/tournament/tournament.svelte';
+import { PodcastDesk } from './features/podcast/podcast.svelte';
 import { whenOfflineReady } from './pwa/register';
 
 const studio = new Studio();

@@ -15,12 +15,40 @@ export interface JobView {
   endedAt?: number;
 }
 
-export interface WorkerKindSpec {
-  create: () => Worker;
+/**
+ * A kind of worker, declared once by the feature that owns it: `jobs.run(handle, …)` then types the worker's API from
+ * the handle, so a caller can never pair a job with another worker's API.
+ */
+export interface WorkerHandle<Api> {
+  /** Shown in the jobs panel and in crash messages. */
+  readonly name: string;
+  readonly create: () => Worker;
   /** Workers of this kind that may run at once; 2 cores here, so rarely more than 2. */
-  concurrency: number;
+  readonly concurrency: number;
   /** Idle time before the worker is shut down; longer for workers with an expensive start (ffmpeg.wasm). */
+  readonly idleMs: number;
+  /**
+   * Ends the worker as soon as its work is done (no job of the kind running, queued or started in the same turn),
+   * rather than after `idleMs`: a WebAssembly heap never shrinks, so a stage whose heap grows large frees it for the
+   * next. Workers started ahead (`startAhead`) wait their idle time as usual.
+   */
+  readonly endWhenIdle: boolean;
+  /** Never set: carries the API type from the declaration to `run`. */
+  readonly api?: Api;
+}
+
+export interface WorkerOptions {
+  concurrency?: number;
   idleMs?: number;
+  endWhenIdle?: boolean;
+}
+
+/**
+ * Declares a kind of worker. It takes a factory, not a URL: Vite bundles a worker only where it sees
+ * `new Worker(new URL('…', import.meta.url))` written out.
+ */
+export function worker<Api>(name: string, create: () => Worker, opts: WorkerOptions = {}): WorkerHandle<Api> {
+  return { name, create, concurrency: opts.concurrency ?? 1, idleMs: opts.idleMs ?? IDLE_SHUTDOWN_MS, endWhenIdle: opts.endWhenIdle ?? false };
 }
 
 interface Slot {
@@ -35,27 +63,22 @@ interface Slot {
 type Listener = (jobs: readonly JobView[]) => void;
 
 export interface RunOptions<Api, T> {
-  kind: string;
   label: string;
   signal?: AbortSignal;
   task: (api: Comlink.Remote<Api>, onProgress: ProgressCallback) => Promise<T>;
 }
 
 const IDLE_SHUTDOWN_MS = 10_000;
+type AnyHandle = WorkerHandle<unknown>;
 const MAX_FINISHED_JOBS = 30;
 
 export class JobSystem {
-  #specs: Record<string, WorkerKindSpec>;
-  #slots = new Map<string, Slot[]>();
-  #waiting = new Map<string, Array<() => void>>();
+  #slots = new Map<AnyHandle, Slot[]>();
+  #waiting = new Map<AnyHandle, Array<() => void>>();
   #jobs: JobView[] = [];
   #listeners = new Set<Listener>();
   #cancels = new Map<number, () => void>();
   #nextId = 1;
-
-  constructor(specs: Record<string, WorkerKindSpec>) {
-    this.#specs = specs;
-  }
 
   get jobs(): readonly JobView[] {
     return this.#jobs;
@@ -77,12 +100,14 @@ export class JobSystem {
     this.#emit();
   }
 
-  async run<Api, T>(opts: RunOptions<Api, T>): Promise<T> {
-    const spec = this.#specs[opts.kind];
-    if (!spec) throw new Error(`Unknown job kind "${opts.kind}"`);
+  run<Api, T>(handle: WorkerHandle<Api>, opts: RunOptions<Api, T>): Promise<T> {
+    return this.#run(handle as AnyHandle, opts as RunOptions<unknown, T>, false);
+  }
+
+  async #run<T>(handle: AnyHandle, opts: RunOptions<unknown, T>, ahead: boolean): Promise<T> {
     const job: JobView = {
       id: this.#nextId++,
-      kind: opts.kind,
+      kind: handle.name,
       label: opts.label,
       status: 'queued',
       progress: { fraction: null },
@@ -106,15 +131,15 @@ export class JobSystem {
       const slot = await new Promise<Slot | null>((resolve, reject) => {
         cancelRunning = () => reject(new CancelledError());
         if (cancelled) return cancelRunning();
-        void this.#acquire(opts.kind, () => cancelled).then((s) => {
-          if (cancelled && s) this.#release(opts.kind, s);
+        void this.#acquire(handle, () => cancelled).then((s) => {
+          if (cancelled && s) this.#release(handle, s, ahead);
           else resolve(s);
         });
       });
       if (cancelled || !slot) throw new CancelledError();
       try {
         this.#update(job, { status: 'running', progress: { fraction: 0 } });
-        const remote = this.#ensureWorker(opts.kind, slot!) as Comlink.Remote<Api>;
+        const remote = this.#ensureWorker(handle, slot!);
         const onProgress = Comlink.proxy((p: JobProgress) => this.#update(job, { progress: p }));
         const result = await new Promise<T>((resolve, reject) => {
           // Terminating is the only way to stop WASM or a tight loop mid-flight.
@@ -129,7 +154,7 @@ export class JobSystem {
         return result;
       } finally {
         slot!.onCrash = undefined;
-        this.#release(opts.kind, slot!);
+        this.#release(handle, slot!, ahead);
       }
     } catch (e) {
       if (cancelled || isAbortError(e)) {
@@ -150,9 +175,10 @@ export class JobSystem {
    * core, kernels), without waiting. A cancelled start is silent; a failed one is logged and left to the real job
    * to report. The workers then stay in their slots until their idle time, so the next jobs of the kind find them.
    */
-  startAhead<Api>(kind: string, label: string, task: (api: Comlink.Remote<Api>) => Promise<unknown>, opts: { count?: number; signal?: AbortSignal } = {}): void {
+  startAhead<Api>(handle: WorkerHandle<Api>, label: string, task: (api: Comlink.Remote<Api>) => Promise<unknown>, opts: { count?: number; signal?: AbortSignal } = {}): void {
     for (let k = 0; k < (opts.count ?? 1); k++) {
-      this.run<Api, unknown>({ kind, label, signal: opts.signal, task: (api) => task(api) }).catch((e: unknown) => {
+      const run: RunOptions<unknown, unknown> = { label, signal: opts.signal, task: (api) => task(api as Comlink.Remote<Api>) };
+      this.#run(handle as AnyHandle, run, true).catch((e: unknown) => {
         if (!isAbortError(e)) console.warn(`${label}: the worker did not start ahead of its job:`, e);
       });
     }
@@ -162,8 +188,8 @@ export class JobSystem {
    * Terminates the idle workers of a kind now, rather than after their idle time: a WebAssembly heap never shrinks,
    * so a worker that grew for a finished job holds that memory until it ends. Busy workers are left to finish.
    */
-  retire(kind: string): void {
-    for (const s of this.#slots.get(kind) ?? []) if (!s.busy) this.#kill(s);
+  retire(handle: WorkerHandle<unknown>): void {
+    for (const s of this.#slots.get(handle) ?? []) if (!s.busy) this.#kill(s);
   }
 
   /** Terminates every worker, e.g. on page hide in tests. */
@@ -171,11 +197,11 @@ export class JobSystem {
     for (const slots of this.#slots.values()) for (const s of slots) this.#kill(s);
   }
 
-  #acquire(kind: string, isCancelled: () => boolean): Promise<Slot | null> {
-    let slots = this.#slots.get(kind);
+  #acquire(handle: AnyHandle, isCancelled: () => boolean): Promise<Slot | null> {
+    let slots = this.#slots.get(handle);
     if (!slots) {
-      slots = Array.from({ length: this.#specs[kind].concurrency }, () => ({ worker: null, remote: null, busy: false }));
-      this.#slots.set(kind, slots);
+      slots = Array.from({ length: handle.concurrency }, () => ({ worker: null, remote: null, busy: false }));
+      this.#slots.set(handle, slots);
     }
     const free = slots.find((s) => !s.busy);
     if (free) {
@@ -184,33 +210,37 @@ export class JobSystem {
       return Promise.resolve(free);
     }
     return new Promise((resolve) => {
-      const queue = this.#waiting.get(kind) ?? [];
+      const queue = this.#waiting.get(handle) ?? [];
       const wake = () => {
         if (isCancelled()) return resolve(null);
-        resolve(this.#acquire(kind, isCancelled));
+        resolve(this.#acquire(handle, isCancelled));
       };
       queue.push(wake);
-      this.#waiting.set(kind, queue);
+      this.#waiting.set(handle, queue);
     });
   }
 
-  #release(kind: string, slot: Slot): void {
+  #release(handle: AnyHandle, slot: Slot, ahead: boolean): void {
     slot.busy = false;
     clearTimeout(slot.idleTimer);
-    slot.idleTimer = setTimeout(() => {
-      if (!slot.busy) this.#kill(slot);
-    }, this.#specs[kind].idleMs ?? IDLE_SHUTDOWN_MS);
-    this.#waiting.get(kind)?.shift()?.();
+    // A job queued or started in this turn takes the worker before the timer fires (taking it clears the timer).
+    slot.idleTimer = setTimeout(
+      () => {
+        if (!slot.busy) this.#kill(slot);
+      },
+      handle.endWhenIdle && !ahead ? 0 : handle.idleMs,
+    );
+    this.#waiting.get(handle)?.shift()?.();
   }
 
-  #ensureWorker(kind: string, slot: Slot): Comlink.Remote<unknown> {
+  #ensureWorker(handle: AnyHandle, slot: Slot): Comlink.Remote<unknown> {
     if (slot.worker && slot.remote) return slot.remote;
-    const worker = this.#specs[kind].create();
+    const worker = handle.create();
     const crashed = (why: string) => {
       // A dead worker becomes a failed job and a fresh worker next time, never a dead app.
       if (slot.worker !== worker) return;
       this.#kill(slot);
-      slot.onCrash?.(`The ${kind} worker crashed: ${why}`);
+      slot.onCrash?.(`The ${handle.name} worker crashed: ${why}`);
     };
     worker.addEventListener('error', (ev) => {
       ev.preventDefault();

@@ -17,7 +17,7 @@ import { PEAKS_PER_SECOND } from '../shared/session';
 import { exactPcm16, splitPcm16 } from '../dsp/pcm16';
 import type { DspKernels } from '../dsp/kernels';
 import { CancelledError, DecodeError } from '../shared/errors';
-import type { AudioFileSource, DecodedAudio, DecodeWorkerApi } from '../shared/workers';
+import type { AudioFileSource, DecodedAudio } from '../shared/decoded-audio';
 import { wholePercents, type ProgressCallback } from '../shared/jobs';
 import { decodeToPcm, FfmpegDecodeError } from './ffmpeg';
 

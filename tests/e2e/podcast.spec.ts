@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { test, expect } from './fixtures';
 import { measureLoudness } from '../../src/dsp/loudness';
-import { HOST_REFUSED } from '../../src/podcast/messages';
+import { HOST_REFUSED } from '../../src/features/podcast/messages';
 // @ts-expect-error plain ESM script without types
 import { generatePodcastFixtures, PODCAST_FIXTURE_DIR } from '../fixtures/podcast-episode.mjs';
 

@@ -8,7 +8,7 @@ import { computePeaks } from '../../src/dsp/peaks';
 import { loadDspKernels } from '../../src/dsp/kernels';
 import { splitPcm16 } from '../../src/dsp/pcm16';
 import { isPcm16, PEAKS_PER_SECOND } from '../../src/shared/session';
-import type { DecodedAudio } from '../../src/shared/workers';
+import type { DecodedAudio } from '../../src/shared/decoded-audio';
 
 /** A 16-bit PCM WAV: noise with a full-scale step, an odd-sized chunk before the data, `frames` frames. */
 function pcm16Wav(channels: number, rate: number, frames: number, extra = 1001): Uint8Array<ArrayBuffer> {

@@ -1,7 +1,7 @@
 // The job system's contract with real comlink over MessageChannels: progress, cancel, crash → fresh worker.
 import { describe, expect, it, vi } from 'vitest';
 import * as Comlink from 'comlink';
-import { JobSystem } from '../../src/bridge/jobs';
+import { JobSystem, worker, type WorkerHandle } from '../../src/bridge/jobs';
 import { wholePercents, type JobProgress, type ProgressCallback } from '../../src/shared/jobs';
 
 interface CountApi {
@@ -46,17 +46,20 @@ class ChannelWorker extends EventTarget {
   }
 }
 
+/** The handle of the system makeSystem made last. */
+let count: WorkerHandle<CountApi>;
+
 function makeSystem(workers: ChannelWorker[], concurrency = 1) {
-  return new JobSystem({
-    count: {
-      concurrency,
-      create: () => {
-        const w = new ChannelWorker();
-        workers.push(w);
-        return w as unknown as Worker;
-      },
+  count = worker<CountApi>(
+    'count',
+    () => {
+      const w = new ChannelWorker();
+      workers.push(w);
+      return w as unknown as Worker;
     },
-  });
+    { concurrency },
+  );
+  return new JobSystem();
 }
 
 describe('JobSystem', () => {
@@ -64,12 +67,12 @@ describe('JobSystem', () => {
     const workers: ChannelWorker[] = [];
     const sys = makeSystem(workers, 2);
     const started: number[] = [];
-    sys.startAhead<CountApi>('count', 'start', async (api) => started.push(await api.count(1, Comlink.proxy(() => undefined))), { count: 2 });
+    sys.startAhead(count, 'start', async (api) => started.push(await api.count(1, Comlink.proxy(() => undefined))), { count: 2 });
     expect(sys.jobs.map((j) => j.label)).toEqual(['start', 'start']);
     await vi.waitFor(() => expect(sys.jobs.every((j) => j.status === 'done')).toBe(true));
     expect(started).toEqual([1, 1]);
     expect(workers).toHaveLength(2);
-    const results = await Promise.all([1, 2].map((n) => sys.run<CountApi, number>({ kind: 'count', label: 'real', task: (api, p) => api.count(n, p) })));
+    const results = await Promise.all([1, 2].map((n) => sys.run(count, { label: 'real', task: (api, p) => api.count(n, p) })));
     expect(results).toEqual([1, 2]);
     expect(workers).toHaveLength(2);
     sys.dispose();
@@ -79,9 +82,9 @@ describe('JobSystem', () => {
     const sys = makeSystem([]);
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     const ctrl = new AbortController();
-    sys.startAhead<CountApi>('count', 'hangs', (api) => api.hang(), { signal: ctrl.signal });
+    sys.startAhead(count, 'hangs', (api) => api.hang(), { signal: ctrl.signal });
     ctrl.abort();
-    sys.startAhead<CountApi>('count', 'fails', () => Promise.reject(new Error('no core')));
+    sys.startAhead(count, 'fails', () => Promise.reject(new Error('no core')));
     await vi.waitFor(() => expect(sys.jobs.map((j) => j.status)).toEqual(['cancelled', 'failed']));
     await vi.waitFor(() => expect(warn).toHaveBeenCalledTimes(1));
     expect(String(warn.mock.calls[0][0])).toContain('fails');
@@ -96,7 +99,7 @@ describe('JobSystem', () => {
       const f = jobs[0]?.progress.fraction;
       if (typeof f === 'number') seen.push(f);
     });
-    const result = await sys.run<CountApi, number>({ kind: 'count', label: 'count', task: (api, p) => api.count(4, p) });
+    const result = await sys.run(count, { label: 'count', task: (api, p) => api.count(4, p) });
     expect(result).toBe(4);
     expect(sys.jobs[0].status).toBe('done');
     expect(seen).toContain(0.5);
@@ -107,11 +110,38 @@ describe('JobSystem', () => {
     const workers: ChannelWorker[] = [];
     const sys = makeSystem(workers);
     const terminatedBefore = ChannelWorker.terminated;
-    await sys.run<CountApi, number>({ kind: 'count', label: 'first', task: (api, p) => api.count(1, p) });
+    await sys.run(count, { label: 'first', task: (api, p) => api.count(1, p) });
     expect(workers).toHaveLength(1);
-    sys.retire('count');
+    sys.retire(count);
     expect(ChannelWorker.terminated).toBe(terminatedBefore + 1);
-    expect(await sys.run<CountApi, number>({ kind: 'count', label: 'second', task: (api, p) => api.count(2, p) })).toBe(2);
+    expect(await sys.run(count, { label: 'second', task: (api, p) => api.count(2, p) })).toBe(2);
+    expect(workers).toHaveLength(2);
+    sys.dispose();
+  });
+
+  it('a handle that ends when idle ends its worker after real work, passes it on to a queued job, and keeps one started ahead', async () => {
+    const workers: ChannelWorker[] = [];
+    const sys = new JobSystem();
+    const freed = worker<CountApi>(
+      'freed',
+      () => {
+        const w = new ChannelWorker();
+        workers.push(w);
+        return w as unknown as Worker;
+      },
+      { endWhenIdle: true },
+    );
+    const terminatedBefore = ChannelWorker.terminated;
+    sys.startAhead(freed, 'warm', (api) => api.count(1, Comlink.proxy(() => undefined)));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(ChannelWorker.terminated).toBe(terminatedBefore);
+    // Two jobs queued at once share the warm worker; it ends once neither is left.
+    const both = await Promise.all([1, 2].map((n) => sys.run(freed, { label: `job ${n}`, task: (api, p) => api.count(n, p) })));
+    expect(both).toEqual([1, 2]);
+    expect(workers).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(ChannelWorker.terminated).toBe(terminatedBefore + 1);
+    expect(await sys.run(freed, { label: 'after', task: (api, p) => api.count(3, p) })).toBe(3);
     expect(workers).toHaveLength(2);
     sys.dispose();
   });
@@ -122,9 +152,7 @@ describe('JobSystem', () => {
     const terminatedBefore = ChannelWorker.terminated;
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const job = sys.run<CountApi, number>({
-      kind: 'count',
-      label: 'busy',
+    const job = sys.run(count, { label: 'busy',
       task: async (api, p) => {
         const n = await api.count(3, p);
         await gate;
@@ -132,7 +160,7 @@ describe('JobSystem', () => {
       },
     });
     await new Promise((r) => setTimeout(r, 20));
-    sys.retire('count');
+    sys.retire(count);
     expect(ChannelWorker.terminated).toBe(terminatedBefore);
     release();
     expect(await job).toBe(3);
@@ -143,8 +171,8 @@ describe('JobSystem', () => {
     const workers: ChannelWorker[] = [];
     const sys = makeSystem(workers);
     const ctrl = new AbortController();
-    const first = sys.run<CountApi, never>({ kind: 'count', label: 'hang', signal: ctrl.signal, task: (api) => api.hang() });
-    const second = sys.run<CountApi, number>({ kind: 'count', label: 'queued', task: (api, p) => api.count(2, p) });
+    const first = sys.run(count, { label: 'hang', signal: ctrl.signal, task: (api) => api.hang() });
+    const second = sys.run(count, { label: 'queued', task: (api, p) => api.count(2, p) });
     await new Promise((r) => setTimeout(r, 20));
     expect(sys.jobs.map((j) => j.status)).toEqual(['running', 'queued']);
     ctrl.abort();
@@ -160,22 +188,22 @@ describe('JobSystem', () => {
   it('turns a crashed worker into a failed job with a message, then uses a fresh worker', async () => {
     const workers: ChannelWorker[] = [];
     const sys = makeSystem(workers);
-    const doomed = sys.run<CountApi, never>({ kind: 'count', label: 'doomed', task: (api) => api.hang() });
+    const doomed = sys.run(count, { label: 'doomed', task: (api) => api.hang() });
     await new Promise((r) => setTimeout(r, 20));
     workers[0].crash('out of memory');
     await expect(doomed).rejects.toThrow(/count worker crashed: out of memory/);
     expect(sys.jobs[0].status).toBe('failed');
     expect(sys.jobs[0].error).toMatch(/out of memory/);
-    await expect(sys.run<CountApi, number>({ kind: 'count', label: 'after', task: (api, p) => api.count(1, p) })).resolves.toBe(1);
+    await expect(sys.run(count, { label: 'after', task: (api, p) => api.count(1, p) })).resolves.toBe(1);
     expect(workers.length).toBe(2);
     sys.dispose();
   });
 
   it('cancels a queued job immediately', async () => {
     const sys = makeSystem([]);
-    const running = sys.run<CountApi, never>({ kind: 'count', label: 'hang', task: (api) => api.hang() });
+    const running = sys.run(count, { label: 'hang', task: (api) => api.hang() });
     const ctrl = new AbortController();
-    const queued = sys.run<CountApi, number>({ kind: 'count', label: 'q', signal: ctrl.signal, task: (api, p) => api.count(1, p) });
+    const queued = sys.run(count, { label: 'q', signal: ctrl.signal, task: (api, p) => api.count(1, p) });
     ctrl.abort();
     await expect(queued).rejects.toMatchObject({ name: 'AbortError' });
     expect(sys.jobs[1].status).toBe('cancelled');

@@ -1,10 +1,10 @@
 // The analysis workers' shared chunk queue, the model load overlapping the first decode, the page's downmix
 // and the overview's time ruler: pure parts of the analysis pipeline, tested without a browser.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { analyseClaimed, chunkQueue, planChunks, type ChunkSpec, type DecodedChunk } from '../../src/podcast/analyse';
-import { ANALYSIS_RATE } from '../../src/podcast/features';
-import type { VadModel } from '../../src/podcast/vad';
-import { downmixToMono, pageSliceDecoder } from '../../src/bridge/page-decode';
+import { analyseClaimed, chunkQueue, planChunks, type ChunkSpec, type DecodedChunk } from '../../src/features/podcast/analyse';
+import { ANALYSIS_RATE } from '../../src/features/podcast/features';
+import type { VadModel } from '../../src/features/podcast/vad';
+import { downmixToMono, pageSliceDecoder } from '../../src/features/podcast/page-decode';
 import { MAX_LABELS, rulerTicks } from '../../src/shared/ruler-ticks';
 
 /** A model that is never consulted: the test chunks are silent, so the VAD sends nothing to it. */

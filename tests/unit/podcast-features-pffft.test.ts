@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadPffftAutocorrelation, loadPffftPower } from '../../src/dsp/pffft';
 import { decimateByTwo } from '../../src/dsp/halfband';
-import { FEATURE_FFT_SIZES, fftJsAutocorrelation, frameFeatures, SPEC_FEATURES, ANALYSIS_RATE } from '../../src/podcast/features';
+import { FEATURE_FFT_SIZES, fftJsAutocorrelation, frameFeatures, SPEC_FEATURES, ANALYSIS_RATE } from '../../src/features/podcast/features';
 
 /** A voice-like test signal: a harmonic tone gliding 110 → 220 Hz, then noise, then silence, then a steady 300 Hz tone. */
 function voiceLike(seconds: number): Float32Array {

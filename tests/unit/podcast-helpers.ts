@@ -4,10 +4,10 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { openSession, type ModelSession } from '../../src/ml/ort';
 import { verifySileroVad, SILERO_VAD_KEY, SILERO_VAD_META } from '../../models/silero-vad';
-import { analyseChunk, planChunks, type SliceDecoder } from '../../src/podcast/analyse';
-import { describeEpisode, type ByteReader, type DescribedEpisode } from '../../src/podcast/describe';
-import { assembleEpisode, type EpisodeAnalysis } from '../../src/podcast/episode';
-import { segmentEpisode, type EpisodeStructure } from '../../src/podcast/segments';
+import { analyseChunk, planChunks, type SliceDecoder } from '../../src/features/podcast/analyse';
+import { describeEpisode, type ByteReader, type DescribedEpisode } from '../../src/features/podcast/describe';
+import { assembleEpisode, type EpisodeAnalysis } from '../../src/features/podcast/episode';
+import { segmentEpisode, type EpisodeStructure } from '../../src/features/podcast/segments';
 
 export function fileReader(path: string): ByteReader {
   const bytes = readFileSync(path);

@@ -4,13 +4,13 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { analyseFile, levelAt, nativeSliceDecoder, readFixtureWav, type AnalysedFile } from './podcast-helpers';
-import { classRuns, SOUND_CLASSES } from '../../src/podcast/episode';
-import { decodeRange } from '../../src/podcast/analyse';
-import { scoreSegments, THEMES, type ThemeId } from '../../src/podcast/themes';
-import { clipReelStarts, reelDuration, selectReel, CROSSFADE_S } from '../../src/podcast/select';
-import { reelChapters } from '../../src/podcast/chapters';
-import { joinWithCrossfades } from '../../src/podcast/reel-audio';
-import { MAX_SEGMENT_S, MIN_SEGMENT_S, snapCut } from '../../src/podcast/segments';
+import { classRuns, SOUND_CLASSES } from '../../src/features/podcast/episode';
+import { decodeRange } from '../../src/features/podcast/analyse';
+import { scoreSegments, THEMES, type ThemeId } from '../../src/features/podcast/themes';
+import { clipReelStarts, reelDuration, selectReel, CROSSFADE_S } from '../../src/features/podcast/select';
+import { reelChapters } from '../../src/features/podcast/chapters';
+import { joinWithCrossfades } from '../../src/features/podcast/reel-audio';
+import { MAX_SEGMENT_S, MIN_SEGMENT_S, snapCut } from '../../src/features/podcast/segments';
 // @ts-expect-error plain ESM script without types
 import { generatePodcastFixtures, PODCAST_FIXTURE_DIR } from '../fixtures/podcast-episode.mjs';
 

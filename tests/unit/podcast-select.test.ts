@@ -1,11 +1,11 @@
 // Themes and reel selection on synthetic segment features: the rankings a theme promises, the exact length of
 // the reel on many random episodes, the edits, and the crossfade join.
 import { describe, expect, it } from 'vitest';
-import { scoreSegments, THEMES, type ThemeId } from '../../src/podcast/themes';
-import { addClip, clipReelStarts, mergeClips, refit, reelDuration, removeClip, selectReel, setClipBounds, swapClip, CROSSFADE_S } from '../../src/podcast/select';
-import { joinWithCrossfades, joinedLength } from '../../src/podcast/reel-audio';
-import type { Segment, SegmentFeatures } from '../../src/podcast/segments';
-import type { SoundClass } from '../../src/podcast/episode';
+import { scoreSegments, THEMES, type ThemeId } from '../../src/features/podcast/themes';
+import { addClip, clipReelStarts, mergeClips, refit, reelDuration, removeClip, selectReel, setClipBounds, swapClip, CROSSFADE_S } from '../../src/features/podcast/select';
+import { joinWithCrossfades, joinedLength } from '../../src/features/podcast/reel-audio';
+import type { Segment, SegmentFeatures } from '../../src/features/podcast/segments';
+import type { SoundClass } from '../../src/features/podcast/episode';
 // @ts-expect-error plain ESM script without types
 import { rng } from '../fixtures/podcast-episode.mjs';
 

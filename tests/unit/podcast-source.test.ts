@@ -4,10 +4,10 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { indexMp3, Mp3Indexer, mp3Duration, PREROLL_FRAMES } from '../../src/podcast/mp3-index';
-import { readWavLayout, pcmSource, mp3Source, sliceFor } from '../../src/podcast/source';
-import { decodeRange, planChunks } from '../../src/podcast/analyse';
-import { CHUNK_QUANTUM_S } from '../../src/podcast/features';
+import { indexMp3, Mp3Indexer, mp3Duration, PREROLL_FRAMES } from '../../src/features/podcast/mp3-index';
+import { readWavLayout, pcmSource, mp3Source, sliceFor } from '../../src/features/podcast/source';
+import { decodeRange, planChunks } from '../../src/features/podcast/analyse';
+import { CHUNK_QUANTUM_S } from '../../src/features/podcast/features';
 import { nativeSliceDecoder } from './podcast-helpers';
 // @ts-expect-error plain ESM script without types
 import { generatePodcastFixtures, PODCAST_FIXTURE_DIR } from '../fixtures/podcast-episode.mjs';

@@ -6,15 +6,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SILERO_VAD_META, verifySileroVad } from '../../models/silero-vad';
-import { scoreWindows, speechProbability, activeVadFrames, activeRuns, planProbes, VAD_FRAME, SPEECH_ON } from '../../src/podcast/vad';
+import { scoreWindows, speechProbability, activeVadFrames, activeRuns, planProbes, VAD_FRAME, SPEECH_ON } from '../../src/features/podcast/vad';
 import { decimateByTwo } from '../../src/dsp/halfband';
-import { levelContour } from '../../src/podcast/features';
+import { levelContour } from '../../src/features/podcast/features';
 import { nativeSliceDecoder, vadModel } from './podcast-helpers';
 import { openSession, type TensorData } from '../../src/ml/ort';
 import { deriveSileroVad8k } from '../../scripts/silero-vad-8k';
-import { decodeRange } from '../../src/podcast/analyse';
-import { mp3Source } from '../../src/podcast/source';
-import { indexMp3 } from '../../src/podcast/mp3-index';
+import { decodeRange } from '../../src/features/podcast/analyse';
+import { mp3Source } from '../../src/features/podcast/source';
+import { indexMp3 } from '../../src/features/podcast/mp3-index';
 // @ts-expect-error plain ESM script without types
 import { generatePodcastFixtures, PODCAST_FIXTURE_DIR } from '../fixtures/podcast-episode.mjs';
 

@@ -8,11 +8,11 @@ import { loadDspKernels, useDspKernels } from '../../src/dsp/kernels';
 import { MixEngine, renderMasterOffline } from '../../src/dsp/mix-engine';
 import { defaultMasterSettings, defaultTrackSettings, type MixSettings } from '../../src/shared/mix';
 import type { SessionRecord, TrackMeta } from '../../src/shared/session';
-import type { RenderResult, TrackSumPort } from '../../src/shared/workers';
+import type { RenderResult, TrackSumPort } from '../../src/features/studio/contract';
 import { closeDb } from '../../src/storage/db';
 import { DB_NAME } from '../../src/storage/schema';
 import { addTracks } from '../../src/storage/sessions';
-import { renderMasterStreamed, renderMix } from '../../workers/render/render-mix';
+import { renderMasterStreamed, renderMix } from '../../src/features/studio/worker/render-mix';
 
 const RATE = 44100;
 // Past three pieces of the stream (65 536 frames each) and not a multiple of one; one track is shorter.

@@ -5,7 +5,7 @@ import { deleteDB } from 'idb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { closeDb, openDb } from '../../src/storage/db';
 import { DB_NAME } from '../../src/storage/schema';
-import { countUnsynced, importVotes, listVotes, localClientId, markSynced, parseVoteFile, saveVote, sessionFingerprint, toVote, unsyncedVotes } from '../../src/storage/votes';
+import { countUnsynced, importVotes, listVotes, localClientId, markSynced, parseVoteFile, saveVote, sessionFingerprint, toVote, unsyncedVotes } from '../../src/features/tournament/vote-store';
 import { MAX_BATCH_VOTES, type Vote } from '../../src/shared/votes';
 import { BACKOFF_BASE_MS, BACKOFF_MAX_MS, backoffDelay, describeSyncFailure, endpointUrl, parseVoteAck } from '../../src/shared/vote-sync';
 

@@ -1,11 +1,5 @@
-// Per-track auto-mix analysis, off the main thread: audio comes from IndexedDB, features go back.
-import * as Comlink from 'comlink';
-import type { AnalysisWorkerApi } from '../../src/shared/workers';
-import { analyseTracks } from './analyse-tracks';
-import { wholePercents } from '../../src/shared/jobs';
+// The analysis worker's entry: its code is the studio feature's (src/features/studio/worker/analysis.ts).
+import { expose } from 'comlink';
+import { analysisWorker } from '../../src/features/studio/worker/analysis';
 
-const api: AnalysisWorkerApi = {
-  analyseTracks: (req, onProgress) => analyseTracks(req, wholePercents(onProgress)),
-};
-
-Comlink.expose(api);
+expose(analysisWorker);

@@ -1,17 +1,5 @@
-// Decode worker: one per import job, so cancelling terminates it (the only way to stop running WASM).
-import { expose, transfer } from 'comlink';
-import { decodeAudioFile } from '../../src/media/decode';
-import { dspKernels } from '../shared/dsp-kernels';
-import type { DecodeWorkerApi } from '../../src/shared/workers';
+// The decode worker's entry: its code is the studio feature's (src/features/studio/worker/decode.ts).
+import { expose } from 'comlink';
+import { decodeWorker } from '../../src/features/studio/worker/decode';
 
-const api: DecodeWorkerApi = {
-  async decode(file, fileName, targetRate, onProgress) {
-    // The kernels split 16-bit samples into channels and take their peaks; TypeScript does both if they cannot load.
-    const decoded = await decodeAudioFile(file, fileName, targetRate, onProgress, { kernels: await dspKernels() });
-    // Each channel owns its buffer, so moving them costs nothing and copies nothing.
-    const buffers = [...decoded.channels, ...(decoded.peaks ? [decoded.peaks] : [])].map((c) => c.buffer as ArrayBuffer);
-    return transfer(decoded, buffers);
-  },
-};
-
-expose(api);
+expose(decodeWorker);

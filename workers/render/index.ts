@@ -1,54 +1,5 @@
-import * as Comlink from 'comlink';
-import { heldTrackAudio, renderMasterStreamed, renderMix } from './render-mix';
-import { analyseTracks } from '../analysis/analyse-tracks';
-import { analyseForMastering, masterAnalysed, withInput, type MasteringAnalysis } from '../../src/dsp/mastering';
-import { measureLoudness } from '../../src/dsp/loudness';
-import type { RenderWorkerApi } from '../../src/shared/workers';
-import { dspKernels } from '../shared/dsp-kernels';
-import { wholePercents } from '../../src/shared/jobs';
+// The render worker's entry: its code is the studio feature's (src/features/studio/worker/render.ts).
+import { expose } from 'comlink';
+import { renderWorker } from '../../src/features/studio/worker/render';
 
-// The last mastering analysis: an export's second pass (more headroom) only re-limits.
-let cached: { key: string; analysis: MasteringAnalysis } | null = null;
-
-const api: RenderWorkerApi = {
-  async warm() {
-    await dspKernels();
-  },
-  async renderMix(req, onProgress) {
-    await dspKernels();
-    const result = await renderMix(req, wholePercents(onProgress));
-    return Comlink.transfer(result, [result.left.buffer, result.right.buffer, result.peaks.buffer]);
-  },
-  async renderMasterStreamed(req, onProgress) {
-    await dspKernels();
-    const result = await renderMasterStreamed(req, wholePercents(onProgress));
-    return Comlink.transfer(result, [result.left.buffer, result.right.buffer, result.peaks.buffer]);
-  },
-  async master(req, onProgress, input) {
-    await dspKernels();
-    const progress = wholePercents(onProgress);
-    const report = (fraction: number, stage: string) => progress({ fraction, stage });
-    report(0.1, 'analyse');
-    let analysis = req.analysisKey && cached?.key === req.analysisKey ? cached.analysis : null;
-    if (!analysis) {
-      analysis = analyseForMastering(req.left, req.right, req.sampleRate, req.settings, { measureInput: !input });
-      cached = req.analysisKey ? { key: req.analysisKey, analysis } : null;
-    }
-    const core = masterAnalysed(analysis, req.sampleRate, req.settings, {
-      extraHeadroomDb: req.extraHeadroomDb,
-      gainTrimDb: req.gainTrimDb,
-      onProgress: report,
-    });
-    analysis.input ??= input ? await input() : measureLoudness([req.left, req.right], req.sampleRate);
-    const out = { ...withInput(core, analysis.input), unmastered: { left: req.left, right: req.right } };
-    return Comlink.transfer(out, [out.left.buffer, out.right.buffer, req.left.buffer, req.right.buffer]);
-  },
-  // Auto-mix analysis here, where the tracks this worker rendered are still in memory.
-  analyseTracks: (req, onProgress) => analyseTracks(req, wholePercents(onProgress), (trackId) => heldTrackAudio(req.sessionId, trackId)),
-  async measure(left, right, sampleRate) {
-    await dspKernels();
-    return measureLoudness(right ? [left, right] : [left], sampleRate);
-  },
-};
-
-Comlink.expose(api);
+expose(renderWorker);
