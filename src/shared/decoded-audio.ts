@@ -6,8 +6,8 @@ export interface DecodedAudio {
   channels: TrackChannels;
   sampleRate: number;
   sourceRate: number;
-  /** Which decoder handled it, for diagnostics. */
-  decoder: 'wav' | 'ffmpeg';
+  /** Which decoder handled it, for diagnostics; 'app' for audio made in the app (generated, separated, rendered). */
+  decoder: 'wav' | 'ffmpeg' | 'app';
   /** Non-fatal problems, e.g. "NaN samples replaced with silence", "file is truncated". */
   warnings: string[];
   /** The channels in their stored form, ready for IndexedDB. */

@@ -1,6 +1,7 @@
 // The studio's state: one session, its transport and meters, the jobs, and every user-facing notice.
 import { transfer, type Remote } from 'comlink';
 import { computePeaks } from '../../dsp/peaks';
+import { resample } from '../../dsp/resample';
 import { LiveEngine } from './live-engine';
 import { JobSystem, type JobView } from '../../bridge/jobs';
 
@@ -252,13 +253,46 @@ export class Studio {
       return this.notify('error', msg.startsWith(`${file.name}: `) ? msg.slice(file.name.length + 2) : msg, file.name);
     }
     for (const w of decoded.warnings) this.notify('warning', w, file.name);
+    await this.#addDecoded(session, decoded, file.name, order);
+  }
+
+  /**
+   * Adds audio made in the app (a generated clip, a separated stem, a rendered MIDI part) as tracks, resampled to the
+   * session rate, stored and mixed like any import. With `sessionName`, they go into a new session of that name.
+   */
+  async addAudio(items: { name: string; channels: Float32Array[]; sampleRate: number }[], opts: { sessionName?: string } = {}): Promise<void> {
+    if (opts.sessionName || !this.session) await this.newSession(opts.sessionName);
+    const session = this.session!;
+    const base = this.#importCounter;
+    this.#importCounter += items.length;
+    this.#importsInFlight += items.length;
+    try {
+      for (const [i, item] of items.entries()) {
+        const channels = item.sampleRate === session.sampleRate ? item.channels : resample(item.channels, item.sampleRate, session.sampleRate);
+        const decoded: DecodedAudio = {
+          channels,
+          sampleRate: session.sampleRate,
+          sourceRate: item.sampleRate,
+          decoder: 'app',
+          warnings: [],
+          peaks: computePeaks(channels, session.sampleRate, PEAKS_PER_SECOND),
+        };
+        await this.#addDecoded(session, decoded, item.name, base + i);
+      }
+    } finally {
+      this.#importsInFlight -= items.length;
+    }
+    this.#scheduleRender();
+  }
+
+  async #addDecoded(session: SessionRecord, decoded: DecodedAudio, fileName: string, order: number): Promise<void> {
     if (this.session?.id !== session.id) return; // the user switched sessions meanwhile
 
     const id = crypto.randomUUID();
     const meta: TrackMeta = {
       id,
-      name: uniqueName(baseName(file.name), this.session.tracks.map((t) => t.name)),
-      fileName: file.name,
+      name: uniqueName(baseName(fileName), this.session.tracks.map((t) => t.name)),
+      fileName: fileName,
       channels: decoded.channels.length === 1 ? 1 : 2,
       length: decoded.channels[0]?.length ?? 0,
       sourceRate: decoded.sourceRate,
@@ -277,7 +311,7 @@ export class Studio {
           else tracks.splice(at, 0, meta);
         };
         // Named here, in write order, so files with one base name still get distinct names.
-        meta.name = uniqueName(baseName(file.name), this.session.tracks.map((t) => t.name));
+        meta.name = uniqueName(baseName(fileName), this.session.tracks.map((t) => t.name));
         const next = this.#snapshot();
         insert(next.tracks);
         next.mix.tracks[id] = defaultTrackSettings();
@@ -287,7 +321,7 @@ export class Studio {
         this.#lastMixJson = JSON.stringify(this.session.mix);
       });
     } catch (e) {
-      this.notify('error', `Not imported: ${e instanceof Error ? e.message : String(e)}`, file.name);
+      this.notify('error', `Not imported: ${e instanceof Error ? e.message : String(e)}`, fileName);
       return;
     }
     const engine = this.#ensureEngine();
