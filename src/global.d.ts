@@ -1,9 +1,9 @@
 // The handle the app puts on window for diagnostics and the end-to-end tests, which drive the real app through it.
-import type { Studio } from './features/studio/studio.svelte';
-import type { MasteringDesk } from './features/mastering/mastering.svelte';
-import type { AutoMixDesk } from './features/automix/automix.svelte';
-import type { TournamentDesk } from './features/tournament/tournament.svelte';
-import type { PodcastDesk } from './features/podcast/podcast.svelte';
+import type { Studio } from './features/studio';
+import type { MasteringDesk } from './features/mastering';
+import type { AutoMixDesk } from './features/automix';
+import type { TournamentDesk } from './features/tournament';
+import type { PodcastDesk } from './features/podcast';
 
 declare global {
   interface Window {

@@ -1,10 +1,10 @@
 import { mount } from 'svelte';
 import App from './App.svelte';
-import { Studio } from './features/studio/studio.svelte';
-import { MasteringDesk } from './features/mastering/mastering.svelte';
-import { AutoMixDesk } from './features/automix/automix.svelte';
-import { TournamentDesk } from './features/tournament/tournament.svelte';
-import { PodcastDesk } from './features/podcast/podcast.svelte';
+import { Studio } from './features/studio';
+import { MasteringDesk } from './features/mastering';
+import { AutoMixDesk } from './features/automix';
+import { TournamentDesk } from './features/tournament';
+import { PodcastDesk } from './features/podcast';
 import { whenOfflineReady } from './pwa/register';
 
 const studio = new Studio();

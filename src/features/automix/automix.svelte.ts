@@ -1,7 +1,7 @@
 // Auto-mix: analyse the tracks (once each), run the chosen model, apply its proposal as ordinary
 // editable console settings, show what changed, and keep one step of undo.
 import { proxy } from 'comlink';
-import { splitByWork, type Studio } from '../studio/studio.svelte';
+import { splitByWork, type Studio } from '../studio';
 import { MODEL_REGISTRY, modelMeta } from '../../../models/registry';
 import { runAutomixModel } from './ml-job';
 import { applyAutomixOutput, assertAutomixTrackCount, automixChanges, type AutomixRuntimeInfo, type AutomixTrackChange, type ModelMeta } from '../../shared/automix';

@@ -1,6 +1,6 @@
 // Mastering and export: preview the master, A/B it loudness-matched, export and verify the file itself.
 import { proxy, transfer } from 'comlink';
-import type { Studio } from '../studio/studio.svelte';
+import type { Studio } from '../studio';
 import { AbPlayer, loudnessMatchGains } from '../../bridge/ab-player';
 import { defaultMasteringSettings, MASTERING_PRESETS, type LoudnessReport, type MasteringPresetId, type MasteringReport, type MasteringSettings } from '../../shared/mastering';
 import { EXPORT_FORMATS, type ExportFormat, type ExportTags } from '../../shared/export';

@@ -3,7 +3,7 @@
 // Everything the user did survives a reload: the episode file, its analysis and the reel are in IndexedDB.
 import { proxy, transfer } from 'comlink';
 import { canDecodeOnPage, pageSliceDecoder } from './page-decode';
-import type { Studio } from '../studio/studio.svelte';
+import type { Studio } from '../studio';
 import type { PodcastWorkerApi, ReelAudio } from './contract';
 import type { DescribedEpisode } from './describe';
 import type { ChunkAnalysis, EpisodeAnalysis } from './episode';

@@ -1,4 +1,4 @@
-// The studio's public surface: the session state other features build on, and its render and analysis workers.
+// The studio's public surface: the session state other features build on, its workers and their contract.
 export { Studio, splitByWork, type Notice, type StorageProblem } from './studio.svelte';
 export type * from './contract';
 export { analysisWorkers, decodeWorkers, renderWorkers } from './workers';

@@ -1,11 +1,11 @@
 // The model tournament: render the session once per contestant, loudness-match the renders, play
 // blind pairs sample-synchronously, unlock the vote once both sides were really heard, store the
 // vote, and rate the models (Bradley–Terry) from the local votes and, if sync is on, everyone's.
-import type { Studio } from '../studio/studio.svelte';
+import type { Studio } from '../studio';
 import { VoteSync } from './vote-sync.svelte';
 import { AbPlayer, loudnessMatchGains } from '../../bridge/ab-player';
 import { MODEL_REGISTRY } from '../../../models/registry';
-import { runAutomixModel } from '../automix/ml-job';
+import { runAutomixModel } from '../automix';
 import { applyAutomixOutput, assertAutomixTrackCount } from '../../shared/automix';
 import type { TrackFeatures } from '../../shared/features';
 import type { LoudnessReport } from '../../shared/mastering';

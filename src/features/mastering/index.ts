@@ -1,0 +1,2 @@
+// Mastering and export: its desk.
+export { MasteringDesk } from './mastering.svelte';

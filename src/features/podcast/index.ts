@@ -1,0 +1,2 @@
+// The podcast best-of desk.
+export { PodcastDesk } from './podcast.svelte';
