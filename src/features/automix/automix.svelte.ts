@@ -61,6 +61,11 @@ export class AutoMixDesk {
     this.#abort?.abort();
   }
 
+  /** Stops the running auto-mix. */
+  dispose(): void {
+    this.#abort?.abort();
+  }
+
   /** Analyses what is not cached, runs the model and applies its proposal; false if it did not. */
   async run(): Promise<boolean> {
     const session = this.#studio.session;

@@ -100,6 +100,15 @@ export class MasteringDesk {
     this.#abort?.abort();
   }
 
+  /** Stops the running job and the A/B player, and lets go of the unsaved file. */
+  dispose(): void {
+    this.#abort?.abort();
+    clearInterval(this.#timer);
+    void this.#player?.close();
+    this.#player = null;
+    if (this.unsaved) URL.revokeObjectURL(this.unsaved.url);
+  }
+
   async #render(signal: AbortSignal): Promise<RenderResult> {
     return this.#studio.renderMix({ signal });
   }

@@ -206,6 +206,19 @@ export class PodcastDesk {
     this.#abort?.abort();
   }
 
+  /** Stops the running job, the pending re-render and playback, and lets go of the exported file's links. */
+  dispose(): void {
+    this.#abort?.abort();
+    clearTimeout(this.#rerender);
+    this.#stopPlayback();
+    void this.#ctx?.close();
+    this.#ctx = null;
+    if (this.exported) {
+      URL.revokeObjectURL(this.exported.url);
+      URL.revokeObjectURL(this.exported.chaptersUrl);
+    }
+  }
+
   /** Opens a dropped or picked file: reads its layout, analyses it, and builds the first reel. */
   async openFile(file: File): Promise<void> {
     const ctrl = this.#begin(`Reading ${file.name}`);

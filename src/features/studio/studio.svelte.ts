@@ -102,6 +102,7 @@ export class Studio {
   #saveTimer: ReturnType<typeof setTimeout> | undefined;
   #renderTimer: ReturnType<typeof setTimeout> | undefined;
   #renderAbort: AbortController | null = null;
+  readonly #unsubscribe: () => void;
   #lastMixJson = '';
   #importCounter = 0;
   #importsInFlight = $state(0);
@@ -115,7 +116,17 @@ export class Studio {
 
   constructor(jobSystem: JobSystem = new JobSystem()) {
     this.jobSystem = jobSystem;
-    jobSystem.subscribe((jobs) => (this.jobs = jobs));
+    this.#unsubscribe = jobSystem.subscribe((jobs) => (this.jobs = jobs));
+  }
+
+  /** Stops pending saves and renders, the live engine and every worker. */
+  async dispose(): Promise<void> {
+    clearTimeout(this.#renderTimer);
+    this.#renderAbort?.abort();
+    await this.saveNow();
+    this.#unsubscribe();
+    await this.#closeEngine();
+    this.jobSystem.dispose();
   }
 
   get duration(): number {

@@ -254,6 +254,15 @@ export class TournamentDesk {
     this.#abort?.abort();
   }
 
+  /** Stops the running round, the player and the vote sync. */
+  dispose(): void {
+    this.#abort?.abort();
+    clearInterval(this.#timer);
+    void this.#player?.close();
+    this.#player = null;
+    this.sync.dispose();
+  }
+
   /**
    * Renders the session with every selected contestant (in workers, with progress), measures each
    * render's integrated loudness and matches them, then presents a pair: the one left pending
