@@ -1,4 +1,5 @@
 // The studio's public surface: the session state other features build on, its workers and their contract.
-export { Studio, splitByWork, type Notice, type StorageProblem } from './studio.svelte';
+export { Studio, type Notice, type StorageProblem } from './studio.svelte';
+export { splitByWork } from './render-split';
 export type * from './contract';
 export { analysisWorkers, decodeWorkers, renderWorkers } from './workers';

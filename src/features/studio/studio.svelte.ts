@@ -1,5 +1,4 @@
 // The studio's state: one session, its transport and meters, the jobs, and every user-facing notice.
-import { transfer, type Remote } from 'comlink';
 import { computePeaks } from '../../dsp/peaks';
 import { resample } from '../../dsp/resample';
 import { LiveEngine } from './live-engine';
@@ -20,23 +19,10 @@ import { openDb } from '../../storage/db';
 import { defaultMasterSettings, defaultTrackSettings, type MixSettings } from '../../shared/mix';
 import { DEFAULT_SESSION_RATE, PEAKS_PER_SECOND, type LoopRegion, type SessionRecord, type TrackMeta } from '../../shared/session';
 import type { MeterSnapshot } from '../../shared/engine-messages';
-import type { DecodedAudio, RenderResult, RenderWorkerApi } from './contract';
-import { decodeWorkers, renderWorkers } from './workers';
+import type { DecodedAudio, RenderResult } from './contract';
+import { decodeWorkers } from './workers';
+import { renderSession } from './render-split';
 import { isAbortError } from '../../shared/errors';
-import type { ProgressCallback } from '../../shared/jobs';
-
-/** Two groups of track ids with about equal work (frames × channels), for the two render workers. */
-/** Two groups of track ids of about equal samples: renderMix's halves, in the order its jobs take the render workers. */
-export function splitByWork(tracks: TrackMeta[]): [string[], string[]] {
-  const groups: [string[], string[]] = [[], []];
-  const load = [0, 0];
-  for (const t of [...tracks].sort((x, y) => y.length * y.channels - x.length * x.channels)) {
-    const k = load[0] <= load[1] ? 0 : 1;
-    groups[k].push(t.id);
-    load[k] += t.length * t.channels;
-  }
-  return groups;
-}
 
 export interface Notice {
   id: number;
@@ -424,53 +410,13 @@ export class Studio {
     this.#scheduleSave();
   }
 
-  /**
-   * Renders the mix offline with the same DSP as playback. The tracks are split across two render
-   * workers (one per core), their sums added here, and the master bus runs last.
-   */
+  /** Renders the mix offline with the same DSP as playback, split across both render workers (renderSession). */
   async renderMix(opts: { peaksOnly?: boolean; signal?: AbortSignal; mix?: MixSettings; label?: string } = {}): Promise<RenderResult> {
     const s = this.#snapshot();
     // Another console over the same tracks (e.g. a tournament contestant), named in the job labels.
     if (opts.mix) s.mix = opts.mix;
     if (opts.label) s.name = `${s.name} · ${opts.label}`;
-    const base = { sessionId: s.id, sampleRate: s.sampleRate, mix: s.mix };
-    const run = (label: string, task: (api: Remote<RenderWorkerApi>, onProgress: ProgressCallback) => Promise<RenderResult>) =>
-      this.jobSystem.run(renderWorkers, { label, signal: opts.signal, task });
-    if (s.tracks.length < 2) {
-      return run(`Render mix of ${s.name}`, (api, p) => api.renderMix({ ...base, trackIds: s.tracks.map((t) => t.id), peaksOnly: opts.peaksOnly }, p));
-    }
-    const end = Math.max(...s.tracks.map((t) => t.length));
-    const [own, other] = splitByWork(s.tracks);
-    // One worker renders its half of the tracks and streams the sum, piece by piece, to the other, which adds it to its
-    // own half and runs the master bus meanwhile. The reader is queued only once the streaming half runs, so a reader
-    // never holds a worker that its own stream is waiting for (two renders at once, say).
-    const { port1, port2 } = new MessageChannel();
-    const pair = new AbortController();
-    const stop = () => pair.abort();
-    opts.signal?.addEventListener('abort', stop, { once: true });
-    const job = (label: string, task: (api: Remote<RenderWorkerApi>, onProgress: ProgressCallback) => Promise<RenderResult>) =>
-      this.jobSystem.run(renderWorkers, { label, signal: pair.signal, task });
-    try {
-      let running!: () => void;
-      const streaming = new Promise<void>((resolve) => (running = resolve));
-      const streamed = job(`Render tracks 2/2 of ${s.name}`, (api, p) => {
-        running();
-        return api.renderMix(transfer({ ...base, trackIds: other, part: 'tracks', endFrame: end, stream: port1 }, [port1]), p);
-      });
-      // A failed half leaves the other waiting for pieces that never come: stop both. (If the streaming half never
-      // starts, the reader is never queued, and its failure alone settles the render.)
-      streamed.catch(stop);
-      const mixed = streaming.then(() =>
-        job(`Render tracks 1/2 and the master bus of ${s.name}`, (api, p) =>
-          api.renderMasterStreamed(transfer({ ...base, trackIds: own, endFrame: end, peaksOnly: opts.peaksOnly, from: port2 }, [port2]), p),
-        ),
-      );
-      mixed.catch(stop);
-      const [result] = await Promise.all([mixed, streamed]);
-      return result;
-    } finally {
-      opts.signal?.removeEventListener('abort', stop);
-    }
+    return renderSession(this.jobSystem, s, opts);
   }
 
   /** Plays from the start and records what the worklet outputs, for the live-vs-offline null test. */

@@ -8,7 +8,6 @@ import { MODEL_REGISTRY } from '../../../models/registry';
 import { runAutomixModel } from '../automix';
 import { applyAutomixOutput, assertAutomixTrackCount } from '../../shared/automix';
 import type { TrackFeatures } from '../../shared/features';
-import type { LoudnessReport } from '../../shared/mastering';
 import type { MixSettings } from '../../shared/mix';
 import type { LoopRegion } from '../../shared/session';
 import { analysisWorkers, renderWorkers } from '../studio';

@@ -1,5 +1,4 @@
 // Model inference off the main thread: the registry's runners, with ORT's wasm from our origin.
-import * as Comlink from 'comlink';
 import { runnerFor } from '../../../../models/registry';
 import { configureOrtForBrowser } from '../../../ml/browser';
 import type { AutomixRuntimeInfo } from '../../../shared/automix';

@@ -1,5 +1,4 @@
 // Per-track auto-mix analysis, off the main thread: audio comes from IndexedDB, features go back.
-import * as Comlink from 'comlink';
 import type { AnalysisWorkerApi } from '../contract';
 import { analyseTracks } from './analyse-tracks';
 import { wholePercents } from '../../../shared/jobs';
