@@ -72,13 +72,23 @@ const IDLE_SHUTDOWN_MS = 10_000;
 type AnyHandle = WorkerHandle<unknown>;
 const MAX_FINISHED_JOBS = 30;
 
+export interface JobSystemOptions {
+  /** Makes the workers instead of each handle's own `create` (tests run the real worker code over a MessageChannel). */
+  create?: (handle: WorkerHandle<unknown>) => Worker;
+}
+
 export class JobSystem {
+  readonly #create: (handle: AnyHandle) => Worker;
   #slots = new Map<AnyHandle, Slot[]>();
   #waiting = new Map<AnyHandle, Array<() => void>>();
   #jobs: JobView[] = [];
   #listeners = new Set<Listener>();
   #cancels = new Map<number, () => void>();
   #nextId = 1;
+
+  constructor(opts: JobSystemOptions = {}) {
+    this.#create = opts.create ?? ((handle) => handle.create());
+  }
 
   get jobs(): readonly JobView[] {
     return this.#jobs;
@@ -235,7 +245,7 @@ export class JobSystem {
 
   #ensureWorker(handle: AnyHandle, slot: Slot): Comlink.Remote<unknown> {
     if (slot.worker && slot.remote) return slot.remote;
-    const worker = handle.create();
+    const worker = this.#create(handle);
     const crashed = (why: string) => {
       // A dead worker becomes a failed job and a fresh worker next time, never a dead app.
       if (slot.worker !== worker) return;

@@ -13,18 +13,55 @@ export interface LiveEngineEvents {
 
 type Handler<K extends keyof LiveEngineEvents> = (...args: LiveEngineEvents[K]) => void;
 
+/** Where the engine's worklet runs: the page's AudioContext, or in tests a port to a worklet stand-in. */
+export interface EngineHost {
+  post(msg: ToEngine, transfer: Transferable[]): void;
+  /** Whether the audio thread runs (it is suspended while nothing plays). */
+  readonly running: boolean;
+  suspend(): Promise<void>;
+  resume(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Starts a host; it calls `onMessage` with every message of the worklet, the first being 'ready'. */
+export type EngineHostFactory = (sampleRate: number, onMessage: (msg: FromEngine) => void) => Promise<EngineHost>;
+
+/** The AudioContext at the session rate (so the worklet never resamples) with the mix-engine worklet. */
+export const audioWorkletHost: EngineHostFactory = async (sampleRate, onMessage) => {
+  const ctx = new AudioContext({ sampleRate, latencyHint: 'interactive' });
+  await ctx.audioWorklet.addModule(workletUrl);
+  const node = new AudioWorkletNode(ctx, 'mix-engine', {
+    numberOfInputs: 0,
+    numberOfOutputs: 1,
+    outputChannelCount: [2],
+  });
+  node.connect(ctx.destination);
+  node.port.onmessage = (ev: MessageEvent<FromEngine>) => onMessage(ev.data);
+  node.onprocessorerror = () => onMessage({ type: 'error', message: 'The audio engine stopped after an internal error. Reload to restart playback.' });
+  return {
+    post: (msg, transfer) => node.port.postMessage(msg, transfer),
+    get running() {
+      return ctx.state === 'running';
+    },
+    suspend: () => ctx.suspend(),
+    resume: () => ctx.resume(),
+    close: () => ctx.close(),
+  };
+};
+
 export class LiveEngine {
   readonly sampleRate: number;
-  #ctx: AudioContext | null = null;
-  #node: AudioWorkletNode | null = null;
+  readonly #startHost: EngineHostFactory;
+  #host: EngineHost | null = null;
   #ready: Promise<void> | null = null;
   #handlers = new Map<keyof LiveEngineEvents, Set<(...args: never[]) => void>>();
   #latencyFrames = 0;
   #captureWaiter: ((c: { startFrame: number; left: Float32Array; right: Float32Array }) => void) | null = null;
   #playing = false;
 
-  constructor(sampleRate: number) {
+  constructor(sampleRate: number, host: EngineHostFactory = audioWorkletHost) {
     this.sampleRate = sampleRate;
+    this.#startHost = host;
   }
 
   get latencyFrames(): number {
@@ -44,32 +81,23 @@ export class LiveEngine {
     for (const h of this.#handlers.get(event) ?? []) (h as Handler<K>)(...args);
   }
 
-  /** Starts the AudioContext at the session rate so the worklet never resamples. */
+  /** Starts the host (the AudioContext and its worklet) and waits for the worklet to say it is ready. */
   start(): Promise<void> {
     this.#ready ??= (async () => {
-      const ctx = new AudioContext({ sampleRate: this.sampleRate, latencyHint: 'interactive' });
-      await ctx.audioWorklet.addModule(workletUrl);
-      const node = new AudioWorkletNode(ctx, 'mix-engine', {
-        numberOfInputs: 0,
-        numberOfOutputs: 1,
-        outputChannelCount: [2],
+      let ready!: () => void;
+      const isReady = new Promise<void>((resolve) => (ready = resolve));
+      const host = await this.#startHost(this.sampleRate, (msg) => {
+        if (msg.type === 'ready') {
+          this.#latencyFrames = msg.latencyFrames;
+          ready();
+        }
+        this.#onMessage(msg);
       });
-      node.connect(ctx.destination);
-      await new Promise<void>((resolve) => {
-        node.port.onmessage = (ev: MessageEvent<FromEngine>) => {
-          if (ev.data.type === 'ready') {
-            this.#latencyFrames = ev.data.latencyFrames;
-            resolve();
-          }
-          this.#onMessage(ev.data);
-        };
-      });
-      node.onprocessorerror = () => this.#emit('error', 'The audio engine stopped after an internal error. Reload to restart playback.');
-      this.#ctx = ctx;
-      this.#node = node;
+      await isReady;
+      this.#host = host;
       // Until something plays, the audio thread sleeps: a running context wakes it every 128 frames for silence,
       // CPU that an import or an export beside it needs. Messages still reach the worklet while it is suspended.
-      if (!this.#playing) await ctx.suspend();
+      if (!this.#playing) await host.suspend();
     })();
     return this.#ready;
   }
@@ -99,7 +127,7 @@ export class LiveEngine {
 
   async #send(msg: ToEngine, transfer: Transferable[] = []): Promise<void> {
     await this.start();
-    this.#node!.port.postMessage(msg, transfer);
+    this.#host!.post(msg, transfer);
   }
 
   /** Hands the audio to the worklet; the buffers are transferred, so the caller must not keep them. */
@@ -120,7 +148,7 @@ export class LiveEngine {
     this.#playing = true;
     await this.start();
     await this.#send({ type: 'play', frame });
-    await this.#ctx!.resume();
+    await this.#host!.resume();
   }
 
   async pause(): Promise<void> {
@@ -131,7 +159,7 @@ export class LiveEngine {
 
   /** Suspends the context when nothing plays (after a pause, or at the end of the session). */
   async #sleep(): Promise<void> {
-    if (!this.#playing && this.#ctx?.state === 'running') await this.#ctx.suspend();
+    if (!this.#playing && this.#host?.running) await this.#host.suspend();
   }
 
   seek(frame: number): Promise<void> {
@@ -151,9 +179,8 @@ export class LiveEngine {
   }
 
   async close(): Promise<void> {
-    await this.#ctx?.close();
-    this.#ctx = null;
-    this.#node = null;
+    await this.#host?.close();
+    this.#host = null;
     this.#ready = null;
   }
 }

@@ -1,7 +1,7 @@
 // The studio's state: one session, its transport and meters, the jobs, and every user-facing notice.
 import { computePeaks } from '../../dsp/peaks';
 import { resample } from '../../dsp/resample';
-import { LiveEngine } from './live-engine';
+import { LiveEngine, type EngineHostFactory } from './live-engine';
 import { JobSystem, type JobView } from '../../bridge/jobs';
 
 import {
@@ -89,6 +89,7 @@ export class Studio {
   #renderTimer: ReturnType<typeof setTimeout> | undefined;
   #renderAbort: AbortController | null = null;
   readonly #unsubscribe: () => void;
+  readonly #engineHost: EngineHostFactory | undefined;
   #lastMixJson = '';
   #importCounter = 0;
   #importsInFlight = $state(0);
@@ -100,8 +101,9 @@ export class Studio {
   readonly #importOrder = new Map<string, number>();
   #writes: Promise<unknown> = Promise.resolve();
 
-  constructor(jobSystem: JobSystem = new JobSystem()) {
+  constructor(jobSystem: JobSystem = new JobSystem(), opts: { engineHost?: EngineHostFactory } = {}) {
     this.jobSystem = jobSystem;
+    this.#engineHost = opts.engineHost;
     this.#unsubscribe = jobSystem.subscribe((jobs) => (this.jobs = jobs));
   }
 
@@ -200,7 +202,7 @@ export class Studio {
 
   #ensureEngine(): LiveEngine {
     if (this.#engine) return this.#engine;
-    const engine = new LiveEngine(this.sampleRate);
+    const engine = new LiveEngine(this.sampleRate, this.#engineHost);
     engine.on('position', (frame, playing) => {
       this.position = frame / engine.sampleRate;
       this.playing = playing;

@@ -1,0 +1,66 @@
+// Fake workers at the handle boundary for the desks' state tests: each handle's worker is the real worker code
+// (the API object its workers/<entry>/index.ts exposes), run in this process behind a MessageChannel with comlink.
+import * as Comlink from 'comlink';
+import { JobSystem, type WorkerHandle } from '../../src/bridge/jobs';
+import type { EngineHostFactory } from '../../src/features/studio/live-engine';
+import type { FromEngine, ToEngine } from '../../src/shared/engine-messages';
+
+/** A Worker's surface as the job system uses it, with `api` exposed on the far end of a MessageChannel. */
+class ChannelWorker extends EventTarget {
+  #port: MessagePort;
+  terminated = false;
+  constructor(api: object) {
+    super();
+    const { port1, port2 } = new MessageChannel();
+    this.#port = port1;
+    port1.addEventListener('message', (ev) => this.dispatchEvent(new MessageEvent('message', { data: (ev as MessageEvent).data })));
+    port1.start();
+    Comlink.expose(api, port2);
+  }
+  postMessage(data: unknown, transfer?: Transferable[]): void {
+    this.#port.postMessage(data, transfer ?? []);
+  }
+  terminate(): void {
+    this.terminated = true;
+    this.#port.close();
+  }
+}
+
+export interface Harness {
+  jobs: JobSystem;
+  /** How many workers each handle (by name) started. */
+  started: Map<string, number>;
+}
+
+/** A job system whose handles run the given worker APIs in-process; a handle without one fails its job, named. */
+export function harness(apis: Map<WorkerHandle<never>, object>): Harness {
+  const started = new Map<string, number>();
+  const jobs = new JobSystem({
+    create: (handle) => {
+      const api = apis.get(handle as WorkerHandle<never>);
+      if (!api) throw new Error(`No worker code for the ${handle.name} handle in this test`);
+      started.set(handle.name, (started.get(handle.name) ?? 0) + 1);
+      return new ChannelWorker(api) as unknown as Worker;
+    },
+  });
+  return { jobs, started };
+}
+
+/** The live engine's worklet stand-in: says it is ready and records what the studio sends it. */
+export function recordingEngineHost(): { host: EngineHostFactory; sent: ToEngine[] } {
+  const sent: ToEngine[] = [];
+  const host: EngineHostFactory = async (_rate, onMessage: (msg: FromEngine) => void) => {
+    let running = false;
+    queueMicrotask(() => onMessage({ type: 'ready', latencyFrames: 128 }));
+    return {
+      post: (msg) => void sent.push(msg),
+      get running() {
+        return running;
+      },
+      suspend: async () => void (running = false),
+      resume: async () => void (running = true),
+      close: async () => void (running = false),
+    };
+  };
+  return { host, sent };
+}

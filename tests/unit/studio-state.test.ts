@@ -1,0 +1,130 @@
+// The studio's orchestration in Node: imports decoded by the real decode worker code, stored in IndexedDB, handed to
+// the engine, rendered by the real render workers (split over two), removed, and restored by a reload.
+import 'fake-indexeddb/auto';
+import { deleteDB } from 'idb';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Studio } from '../../src/features/studio';
+import { analysisWorkers, decodeWorkers, renderWorkers } from '../../src/features/studio/workers';
+import { decodeWorker } from '../../src/features/studio/worker/decode';
+import { renderWorker } from '../../src/features/studio/worker/render';
+import { analysisWorker } from '../../src/features/studio/worker/analysis';
+import { closeDb } from '../../src/storage/db';
+import { DB_NAME } from '../../src/storage/schema';
+import { loadSession } from '../../src/storage/sessions';
+import type { WorkerHandle } from '../../src/bridge/jobs';
+import { harness, recordingEngineHost } from './state-harness';
+
+const RATE = 44100;
+const APIS = new Map<WorkerHandle<never>, object>([
+  [decodeWorkers as WorkerHandle<never>, decodeWorker],
+  [renderWorkers as WorkerHandle<never>, renderWorker],
+  [analysisWorkers as WorkerHandle<never>, analysisWorker],
+]);
+
+/** A stereo 16-bit WAV of a sine at `amp` (0…1 of full scale). */
+function wavFile(name: string, freq: number, amp: number, seconds = 1): File {
+  const n = Math.round(RATE * seconds);
+  const bytes = new Uint8Array(44 + n * 4);
+  const v = new DataView(bytes.buffer);
+  const tag = (at: number, s: string) => [...s].forEach((c, i) => (bytes[at + i] = c.charCodeAt(0)));
+  tag(0, 'RIFF');
+  v.setUint32(4, bytes.length - 8, true);
+  tag(8, 'WAVEfmt ');
+  v.setUint32(16, 16, true);
+  v.setUint16(20, 1, true);
+  v.setUint16(22, 2, true);
+  v.setUint32(24, RATE, true);
+  v.setUint32(28, RATE * 4, true);
+  v.setUint16(32, 4, true);
+  v.setUint16(34, 16, true);
+  tag(36, 'data');
+  v.setUint32(40, n * 4, true);
+  for (let i = 0; i < n; i++) {
+    const s = Math.round(32767 * amp * Math.sin((2 * Math.PI * freq * i) / RATE));
+    v.setInt16(44 + 4 * i, s, true);
+    v.setInt16(46 + 4 * i, s, true);
+  }
+  return new File([bytes], name, { type: 'audio/wav' });
+}
+
+beforeEach(async () => {
+  await closeDb();
+  await deleteDB(DB_NAME);
+});
+afterEach(async () => {
+  await closeDb();
+});
+
+describe('Studio (state)', () => {
+  it('imports files through the decode workers, stores them, feeds the engine and renders the mix on both render workers', async () => {
+    const { jobs, started } = harness(APIS);
+    const engine = recordingEngineHost();
+    const studio = new Studio(jobs, { engineHost: engine.host });
+    await studio.newSession('State test');
+    await studio.importFiles([wavFile('kick.wav', 60, 0.5), wavFile('pad.wav', 440, 0.25), new File([new Uint8Array([1, 2, 3])], 'broken.wav')]);
+
+    expect(studio.session!.tracks.map((t) => t.name)).toEqual(['kick', 'pad']);
+    expect(studio.notices.some((n) => n.subject === 'broken.wav' && n.level === 'error')).toBe(true);
+    const stored = await loadSession(studio.session!.id);
+    expect(stored!.tracks.map((t) => t.name)).toEqual(['kick', 'pad']);
+    expect(engine.sent.filter((m) => m.type === 'addTrack')).toHaveLength(2);
+    expect(started.get('decode')).toBe(2);
+
+    const mix = await studio.renderMix();
+    expect(mix.left.length).toBe(RATE);
+    // Two sines at −6 and −12 dBFS, unity faders: the peak is their sum's, within the limiter's ceiling.
+    expect(mix.peakDb).toBeGreaterThan(-4);
+    expect(mix.peakDb).toBeLessThan(0);
+    expect(started.get('render')).toBe(2);
+
+    // A fader down on the kick is heard in the next render.
+    const kick = studio.session!.tracks[0].id;
+    studio.session!.mix.tracks[kick].gainDb = -60;
+    studio.mixChanged(structuredClone(studio.session!.mix));
+    const quieter = await studio.renderMix();
+    expect(quieter.rmsDb).toBeLessThan(mix.rmsDb - 3);
+    await studio.saveNow();
+    await studio.dispose();
+  });
+
+  it('removes a track from storage and the engine, and a reload restores the session as saved', async () => {
+    const first = recordingEngineHost();
+    const a = new Studio(harness(APIS).jobs, { engineHost: first.host });
+    await a.newSession('Reload test');
+    await a.importFiles([wavFile('one.wav', 220, 0.3), wavFile('two.wav', 330, 0.3), wavFile('three.wav', 550, 0.3)]);
+    const two = a.session!.tracks.find((t) => t.name === 'two')!.id;
+    await a.removeTrack(two);
+    expect(first.sent.some((m) => m.type === 'removeTrack' && m.id === two)).toBe(true);
+    a.rename('Renamed');
+    await a.saveNow();
+    const id = a.session!.id;
+    await a.dispose();
+
+    const second = recordingEngineHost();
+    const b = new Studio(harness(APIS).jobs, { engineHost: second.host });
+    await b.init('/never-fetched/');
+    expect(b.session!.id).toBe(id);
+    expect(b.session!.name).toBe('Renamed');
+    expect(b.session!.tracks.map((t) => t.name)).toEqual(['one', 'three']);
+    expect(second.sent.filter((m) => m.type === 'addTrack')).toHaveLength(2);
+    expect(b.notices.filter((n) => n.level === 'error')).toEqual([]);
+    await b.dispose();
+  });
+
+  it('adds app-made audio resampled to the session rate as a track of a new session', async () => {
+    const engine = recordingEngineHost();
+    const studio = new Studio(harness(APIS).jobs, { engineHost: engine.host });
+    await studio.newSession('Old');
+    const old = studio.session!.id;
+    const tone = Float32Array.from({ length: 32000 }, (_, i) => 0.5 * Math.sin((2 * Math.PI * 440 * i) / 32000));
+    await studio.addAudio([{ name: 'generated', channels: [tone], sampleRate: 32000 }], { sessionName: 'Generated' });
+    expect(studio.session!.id).not.toBe(old);
+    expect(studio.session!.name).toBe('Generated');
+    const t = studio.session!.tracks[0];
+    expect(t.name).toBe('generated');
+    expect(t.sourceRate).toBe(32000);
+    expect(Math.abs(t.length - RATE)).toBeLessThanOrEqual(1);
+    expect((await loadSession(studio.session!.id))!.tracks).toHaveLength(1);
+    await studio.dispose();
+  });
+});
