@@ -5,6 +5,10 @@ import { JobSystem, type WorkerHandle } from '../../src/bridge/jobs';
 import type { EngineHostFactory } from '../../src/features/studio/live-engine';
 import type { FromEngine, ToEngine } from '../../src/shared/engine-messages';
 
+// The worker global scope the worker code reads: `self.location`, from which ORT's wasm paths are resolved.
+(globalThis as { self?: unknown }).self ??= globalThis;
+(globalThis as { location?: unknown }).location ??= new URL('http://127.0.0.1/');
+
 /** A Worker's surface as the job system uses it, with `api` exposed on the far end of a MessageChannel. */
 class ChannelWorker extends EventTarget {
   #port: MessagePort;

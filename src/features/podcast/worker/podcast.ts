@@ -33,7 +33,7 @@ function vadSession() {
 // analysis with fft.js. fft.js if it cannot load (same features within float32 rounding, tested).
 let transformsPromise: Promise<FeatureTransforms> | null = null;
 function featureTransforms(): Promise<FeatureTransforms> {
-  const wasmUrl = new URL('../../node_modules/@echogarden/pffft-wasm/dist/simd/pffft.wasm', import.meta.url).href;
+  const wasmUrl = new URL('../../../../node_modules/@echogarden/pffft-wasm/dist/simd/pffft.wasm', import.meta.url).href;
   transformsPromise ??= Promise.all([loadPffftPower(FEATURE_FFT_SIZES.spectrum, wasmUrl), loadPffftAutocorrelation(FEATURE_FFT_SIZES.autocorrelation, wasmUrl)])
     .then(([spectrum, autocorrelation]) => ({ spectrum, autocorrelation }))
     .catch((e: unknown) => {

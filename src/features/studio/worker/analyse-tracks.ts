@@ -12,7 +12,7 @@ import { dspKernels } from '../../../media/dsp-kernels';
 // PFFFT (WASM SIMD) for the STFT, ~8× faster than fft.js; fft.js if it cannot load (the features are the same).
 let fftPromise: Promise<PowerFft | undefined> | null = null;
 function stftFft(): Promise<PowerFft | undefined> {
-  fftPromise ??= loadPffftPower(SPECTROGRAM.fftSize, new URL('../../node_modules/@echogarden/pffft-wasm/dist/simd/pffft.wasm', import.meta.url).href).catch((e: unknown) => {
+  fftPromise ??= loadPffftPower(SPECTROGRAM.fftSize, new URL('../../../../node_modules/@echogarden/pffft-wasm/dist/simd/pffft.wasm', import.meta.url).href).catch((e: unknown) => {
     console.warn('PFFFT did not load; the analysis uses fft.js:', e);
     return undefined;
   });
