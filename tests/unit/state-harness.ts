@@ -1,5 +1,7 @@
 // Fake workers at the handle boundary for the desks' state tests: each handle's worker is the real worker code
 // (the API object its workers/<entry>/index.ts exposes), run in this process behind a MessageChannel with comlink.
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import * as Comlink from 'comlink';
 import { JobSystem, type WorkerHandle } from '../../src/bridge/jobs';
 import type { EngineHostFactory } from '../../src/features/studio/live-engine';
@@ -8,6 +10,13 @@ import type { FromEngine, ToEngine } from '../../src/shared/engine-messages';
 // The worker global scope the worker code reads: `self.location`, from which ORT's wasm paths are resolved.
 (globalThis as { self?: unknown }).self ??= globalThis;
 (globalThis as { location?: unknown }).location ??= new URL('http://127.0.0.1/');
+// Assets the worker code fetches from "our origin" (the DSP kernels' wasm) are read from the repository.
+const networkFetch = globalThis.fetch;
+globalThis.fetch = async (input, init) => {
+  const url = input instanceof URL ? input : new URL(typeof input === 'string' ? input : input.url);
+  if (url.protocol === 'file:') return new Response(await readFile(fileURLToPath(url)));
+  return networkFetch(input, init);
+};
 
 /** A Worker's surface as the job system uses it, with `api` exposed on the far end of a MessageChannel. */
 class ChannelWorker extends EventTarget {
@@ -67,4 +76,48 @@ export function recordingEngineHost(): { host: EngineHostFactory; sent: ToEngine
     };
   };
   return { host, sent };
+}
+
+/**
+ * The speakers' stand-in for the A/B players (src/bridge/ab-player.ts): an AudioContext whose clock the test moves
+ * with `advance(seconds)`, with the buffer, gain and source nodes the players use. It plays nothing.
+ */
+export class ManualAudioContext {
+  static last: ManualAudioContext | null = null;
+  readonly sampleRate: number;
+  readonly destination = {};
+  currentTime = 0;
+  state: 'running' | 'suspended' | 'closed' = 'suspended';
+  constructor(opts: { sampleRate?: number } = {}) {
+    this.sampleRate = opts.sampleRate ?? 44100;
+    ManualAudioContext.last = this;
+  }
+  advance(seconds: number): void {
+    if (this.state === 'running') this.currentTime += seconds;
+  }
+  async resume(): Promise<void> {
+    this.state = 'running';
+  }
+  async suspend(): Promise<void> {
+    this.state = 'suspended';
+  }
+  async close(): Promise<void> {
+    this.state = 'closed';
+  }
+  createBuffer(channels: number, length: number, sampleRate: number) {
+    const data = Array.from({ length: channels }, () => new Float32Array(length));
+    return { duration: length / sampleRate, length, numberOfChannels: channels, copyToChannel: (src: Float32Array, c: number) => data[c].set(src), getChannelData: (c: number) => data[c] };
+  }
+  createGain() {
+    const param = { value: 1, cancelScheduledValues() {}, setValueAtTime() {}, linearRampToValueAtTime(v: number) { param.value = v; } };
+    return { gain: param, connect() {}, disconnect() {} };
+  }
+  createBufferSource() {
+    return { buffer: null as unknown, loop: false, loopStart: 0, loopEnd: 0, onended: null as null | (() => void), connect() {}, disconnect() {}, start() {}, stop() {} };
+  }
+}
+
+/** Installs ManualAudioContext as the global AudioContext for the A/B players. */
+export function useManualAudioContext(): void {
+  (globalThis as { AudioContext?: unknown }).AudioContext = ManualAudioContext;
 }

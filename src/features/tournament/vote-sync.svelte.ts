@@ -73,6 +73,7 @@ export class VoteSync {
 
   dispose(): void {
     clearTimeout(this.#timer);
+    if (!this.#started) return;
     window.removeEventListener('online', this.#onOnline);
     window.removeEventListener('offline', this.#onOffline);
     this.#started = false;
