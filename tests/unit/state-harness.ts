@@ -1,11 +1,18 @@
 // Fake workers at the handle boundary for the desks' state tests: each handle's worker is the real worker code
 // (the API object its workers/<entry>/index.ts exposes), run in this process behind a MessageChannel with comlink.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as Comlink from 'comlink';
 import { JobSystem, type WorkerHandle } from '../../src/bridge/jobs';
 import type { EngineHostFactory } from '../../src/features/studio/live-engine';
 import type { FromEngine, ToEngine } from '../../src/shared/engine-messages';
+import type { EncodedExport, ExportWorkerApi } from '../../src/features/mastering/contract';
+import { EXPORT_FORMATS, type ExportFormat, type ExportTags } from '../../src/shared/export';
+import { interleavePcm16 } from '../../src/dsp/pcm16';
 
 // The worker global scope the worker code reads: `self.location`, from which ORT's wasm paths are resolved.
 (globalThis as { self?: unknown }).self ??= globalThis;
@@ -120,4 +127,50 @@ export class ManualAudioContext {
 /** Installs ManualAudioContext as the global AudioContext for the A/B players. */
 export function useManualAudioContext(): void {
   (globalThis as { AudioContext?: unknown }).AudioContext = ManualAudioContext;
+}
+
+/**
+ * The export worker's contract on Debian's native ffmpeg (the same libmp3lame, FLAC and WAV encoders as the app's
+ * ffmpeg.wasm core, which needs a browser Worker): encodes planar floats or 16-bit PCM, and decodes files back.
+ */
+export const nativeExportWorker: ExportWorkerApi = {
+  async encode({ left, right, sampleRate, format, tags }) {
+    return encodeNative(interleaveFloat([left, right]), 'f32le', 2, sampleRate, format, tags);
+  },
+  async encodeMp3(channels, sampleRate, tags) {
+    const { samples } = interleavePcm16(channels);
+    return encodeNative(new Uint8Array(samples.buffer), 's16le', channels.length, sampleRate, 'mp3', tags);
+  },
+  async warm() {},
+  async decodeFile(bytes, _fileName, sampleRate) {
+    const out = execFileSync('ffmpeg', ['-v', 'error', '-i', 'pipe:0', '-f', 'f32le', '-ac', '2', '-ar', String(sampleRate), 'pipe:1'], { input: bytes, maxBuffer: 1 << 30 });
+    const all = new Float32Array(out.buffer, out.byteOffset, out.byteLength / 4);
+    const left = new Float32Array(all.length / 2);
+    const right = new Float32Array(all.length / 2);
+    for (let i = 0; i < left.length; i++) {
+      left[i] = all[2 * i];
+      right[i] = all[2 * i + 1];
+    }
+    return { left, right };
+  },
+};
+
+function interleaveFloat(channels: Float32Array[]): Uint8Array {
+  const n = channels[0].length;
+  const out = new Float32Array(n * channels.length);
+  for (let i = 0; i < n; i++) for (let c = 0; c < channels.length; c++) out[i * channels.length + c] = channels[c][i];
+  return new Uint8Array(out.buffer);
+}
+
+function encodeNative(pcm: Uint8Array, sample: 'f32le' | 's16le', channels: number, rate: number, format: ExportFormat, tags: ExportTags): EncodedExport {
+  const info = EXPORT_FORMATS[format];
+  const codec = { mp3: ['-c:a', 'libmp3lame', '-b:a', '320k'], wav: ['-c:a', 'pcm_s24le'], flac: ['-c:a', 'flac'] }[format as 'mp3' | 'wav' | 'flac'];
+  const meta = Object.entries(tags).flatMap(([k, v]) => (v ? ['-metadata', `${k}=${v}`] : []));
+  // To a file, not a pipe: the MP3's Info (Xing) tag, which the splice reads, is written once the encode is done.
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'export-'));
+  const out = path.join(dir, `out.${info.ext}`);
+  execFileSync('ffmpeg', ['-v', 'error', '-f', sample, '-ar', String(rate), '-ac', String(channels), '-i', 'pipe:0', ...codec, ...meta, out], { input: pcm, maxBuffer: 1 << 30 });
+  const bytes = readFileSync(out);
+  rmSync(dir, { recursive: true });
+  return { bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), mime: info.mime, ext: info.ext };
 }
