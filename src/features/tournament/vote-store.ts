@@ -3,12 +3,20 @@
 import { MAX_BATCH_VOTES, parseVoteBatch, VoteValidationError, type Vote } from '../../shared/votes';
 import { openDb, writeAtomically } from '../../storage/db';
 import { wrapQuota } from '../../storage/quota';
-import type { KvKey } from '../../storage/schema';
+import { txKv } from '../../storage/kv';
+import type { SyncSettings } from '../../shared/vote-sync';
 
 /** A vote as stored: the vote itself plus whether the endpoint has acknowledged it. */
 export type StoredVote = Vote & { synced: boolean };
 
-const CLIENT_ID_KEY: KvKey = 'clientId';
+declare module '../../storage/kv' {
+  interface KvSchema {
+    /** This browser's random id, sent with votes so the endpoint can tell voters apart. */
+    'tournament.clientId': string;
+    /** The endpoint sync settings as last saved (older apps saved fewer fields). */
+    'tournament.sync': Partial<SyncSettings>;
+  }
+}
 
 /** The vote as it travels (export files, the endpoint): without the local `synced` flag. */
 export function toVote(v: StoredVote): Vote {
@@ -84,25 +92,15 @@ export function importVotes(votes: readonly Vote[]): Promise<{ added: number; du
   );
 }
 
-export async function kvGet<T>(key: KvKey): Promise<T | undefined> {
-  return (await (await openDb()).get('kv', key)) as T | undefined;
-}
-
-export function kvSet(key: KvKey, value: unknown): Promise<void> {
-  return wrapQuota(async () => {
-    await (await openDb()).put('kv', value, key);
-  });
-}
-
 /** This browser's random client id, created on first use (in one transaction, so two tabs agree). */
 export async function localClientId(): Promise<string> {
   return wrapQuota(() =>
     writeAtomically(['kv'], async (tx) => {
-      const kv = tx.objectStore('kv');
-      const existing = await kv.get(CLIENT_ID_KEY);
+      const kv = txKv(tx.objectStore('kv'));
+      const existing = await kv.get('tournament.clientId');
       if (typeof existing === 'string' && existing) return existing;
       const id = crypto.randomUUID();
-      await kv.put(id, CLIENT_ID_KEY);
+      await kv.put('tournament.clientId', id);
       return id;
     }),
   );
