@@ -83,7 +83,9 @@ async function connect(): Promise<AiMixerDatabase> {
     return await openDB<AiMixerDB>(DB_NAME, DB_VERSION, {
       upgrade: (db, oldVersion, newVersion, tx) => {
         const done = upgradeSchema(db, oldVersion, newVersion, tx).catch((e: unknown) => {
-          // Aborting a versionchange transaction rolls back every store change and record move.
+          // Aborting a versionchange transaction rolls back every store change and record move; the open
+          // request then fails, which is reported below, so the transaction's own rejection is not.
+          tx.done.catch(() => undefined);
           tx.abort();
           throw e;
         });

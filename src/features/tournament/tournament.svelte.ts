@@ -66,13 +66,13 @@ export interface PendingPair {
   unlockedAt: number | null;
 }
 
-/** What survives a reload (kv "tournament"): the renders are recomputed, everything the user did is kept. */
 declare module '../../storage/kv' {
   interface KvSchema {
     'tournament.state': SavedTournament;
   }
 }
 
+/** What survives a reload (kv 'tournament.state'): the renders are recomputed, everything the user did is kept. */
 interface SavedTournament {
   sessionId: string;
   selected: string[];
