@@ -2,7 +2,8 @@
 // deletable in the Storage dialog. A feature declares its name and its meta type next to its code:
 //   declare module '../../storage/feature-blobs' { interface FeatureBlobSchema { separation: { stem: string } } }
 import type { IDBPObjectStore, StoreNames } from 'idb';
-import { openDb } from './db';
+import { openDb, writeAtomically } from './db';
+import { txKv, type KvWriter } from './kv';
 import { wrapQuota } from './quota';
 import type { AiMixerDB, StoredFeatureBlob } from './schema';
 
@@ -99,4 +100,12 @@ export function txFeatureBlobs(store: BlobStore<'readwrite'>): FeatureBlobWriter
     },
     delete: (feature, id) => store.delete(featureBlobKey(feature, id)),
   };
+}
+
+/**
+ * Writes kv entries and feature blobs in one transaction, all or nothing (a result together with its queue entry),
+ * with a full disk reported as StorageFullError. A throw inside `write` leaves both stores as they were.
+ */
+export function writeFeatureData<T>(write: (stores: { kv: KvWriter; blobs: FeatureBlobWriter }) => Promise<T>): Promise<T> {
+  return wrapQuota(() => writeAtomically(['kv', 'featureBlobs'], (tx) => write({ kv: txKv(tx.objectStore('kv')), blobs: txFeatureBlobs(tx.objectStore('featureBlobs')) })));
 }

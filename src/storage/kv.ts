@@ -4,7 +4,7 @@
 // so storage never imports a feature. Keys are namespaced by owner ('podcast.…', 'ml.selfcheck.…');
 // a key whose value changes shape gets a new name or a migration in schema.ts, so a read value has its declared type.
 import type { IDBPObjectStore, StoreNames } from 'idb';
-import { openDb } from './db';
+import { openDb, writeAtomically } from './db';
 import { wrapQuota } from './quota';
 import type { AiMixerDB } from './schema';
 
@@ -31,6 +31,23 @@ export function kvDelete(key: KvKey): Promise<void> {
   return wrapQuota(async () => {
     await (await openDb()).delete('kv', key);
   });
+}
+
+/**
+ * The key's value, or (when absent, or `isValid` rejects it) a new one from `create`, written in the same
+ * transaction so two tabs asking at once end up with one value.
+ */
+export function kvGetOrPut<K extends KvKey>(key: K, create: () => KvSchema[K], isValid: (v: KvSchema[K]) => boolean = () => true): Promise<KvSchema[K]> {
+  return wrapQuota(() =>
+    writeAtomically(['kv'], async (tx) => {
+      const kv = txKv(tx.objectStore('kv'));
+      const existing = await kv.get(key);
+      if (existing !== undefined && isValid(existing)) return existing;
+      const value = create();
+      await kv.put(key, value);
+      return value;
+    }),
+  );
 }
 
 /** Several keys read in one transaction, so they come from the same moment (no write of another tab in between). */

@@ -4,13 +4,16 @@ import 'fake-indexeddb/auto';
 import { deleteDB } from 'idb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { closeDb, openDb, writeAtomically } from '../../src/storage/db';
-import { deleteFeatureBlob, getFeatureBlob, listFeatureBlobs, putFeatureBlob, txFeatureBlobs } from '../../src/storage/feature-blobs';
-import { kvDelete, kvGet, kvGetMany, kvPut, txKv } from '../../src/storage/kv';
+import { deleteFeatureBlob, getFeatureBlob, listFeatureBlobs, putFeatureBlob, writeFeatureData } from '../../src/storage/feature-blobs';
+import { kvDelete, kvGet, kvGetMany, kvGetOrPut, kvPut, txKv } from '../../src/storage/kv';
 import { StorageFullError, deleteStoredItem, storageUsage } from '../../src/storage/quota';
 import { DB_NAME } from '../../src/storage/schema';
 // Brings the keys these modules declare into this program, as the app's build does.
 import type {} from '../../src/ml/model-runtime';
-import type { StoredEpisode } from '../../src/features/podcast/podcast-store';
+import { clearPodcast, loadPodcast, saveEpisode, type StoredEpisode } from '../../src/features/podcast/podcast-store';
+import { saveExport } from '../../src/storage/exports';
+import { getCachedModel, putCachedModel } from '../../src/storage/models';
+import { putVoteRecord, listVoteRecords } from '../../src/storage/votes';
 
 declare module '../../src/storage/feature-blobs' {
   interface FeatureBlobSchema {
@@ -74,6 +77,13 @@ describe('typed kv', () => {
     expect(await kvGet('currentSessionId')).toBeUndefined();
   });
 
+  it('kvGetOrPut creates a value once, and replaces one its check rejects', async () => {
+    expect(await kvGetOrPut('currentSessionId', () => 'made')).toBe('made');
+    expect(await kvGetOrPut('currentSessionId', () => 'again')).toBe('made');
+    expect(await kvGetOrPut('currentSessionId', () => 'valid', (v) => v !== 'made')).toBe('valid');
+    expect(await kvGet('currentSessionId')).toBe('valid');
+  });
+
   it('txKv writes within the transaction: a throw after the write leaves nothing', async () => {
     await kvPut('currentSessionId', 'before');
     const failed = writeAtomically(['kv'], async (tx) => {
@@ -109,14 +119,22 @@ describe('feature blobs', () => {
   });
 
   it('writes a result and its kv entry in one transaction', async () => {
-    const failed = writeAtomically(['kv', 'featureBlobs'], async (tx) => {
-      await txFeatureBlobs(tx.objectStore('featureBlobs')).put('test-clips', clip('c', 'cc', 4));
-      await txKv(tx.objectStore('kv')).put('currentSessionId', 'x');
+    const failed = writeFeatureData(async ({ kv, blobs }) => {
+      await blobs.put('test-clips', clip('c', 'cc', 4));
+      await kv.put('currentSessionId', 'x');
       throw new Error('later step failed');
     });
     await expect(failed).rejects.toThrow('later step failed');
     expect(await getFeatureBlob('test-clips', 'c')).toBeUndefined();
     expect(await kvGet('currentSessionId')).toBeUndefined();
+
+    await writeFeatureData(async ({ kv, blobs }) => {
+      await blobs.put('test-clips', clip('c', 'cc', 4));
+      expect((await blobs.get('test-clips', 'c'))?.meta.prompt).toBe('prompt c');
+      await kv.put('currentSessionId', 'x');
+    });
+    expect(await getFeatureBlob('test-clips', 'c')).toMatchObject({ bytes: 2 });
+    expect(await kvGet('currentSessionId')).toBe('x');
   });
 
   it('appears in storageUsage and deleteStoredItem removes it', async () => {
@@ -146,5 +164,61 @@ describe('feature blobs', () => {
     await closeDb();
     expect(await getFeatureBlob('test-clips', 'full')).toBeUndefined();
     await expect(putFeatureBlob('test-clips', clip('small', 'ok', 2))).resolves.toMatchObject({ bytes: 2 });
+  });
+});
+
+describe('deleteStoredItem', () => {
+  it('deletes an export, a cached model, or all votes, as the Storage dialog lists them', async () => {
+    vi.stubGlobal('navigator', {});
+    try {
+      const x = await saveExport({ sessionId: 's1', name: 'Mix.wav', format: 'wav', mime: 'audio/wav', blob: new Blob(['RIFF']) });
+      await putCachedModel({ id: 'mixnet-int8', version: '1', sha256: 'ab', bytes: 3, data: new Uint8Array([1, 2, 3]).buffer, fetchedAt: 1 });
+      await putVoteRecord({ id: 'v1', ts: 1 });
+      await putVoteRecord({ id: 'v2', ts: 2 });
+      const kinds = (await storageUsage()).items.map((i) => [i.kind, i.id]);
+      expect(kinds).toEqual(expect.arrayContaining([['export', x.id], ['model', 'mixnet-int8'], ['votes', 'votes']]));
+
+      await deleteStoredItem('export', x.id);
+      await deleteStoredItem('model', 'mixnet-int8');
+      await deleteStoredItem('votes', 'votes');
+      expect((await storageUsage()).items).toEqual([]);
+      expect(await getCachedModel('mixnet-int8')).toBeUndefined();
+      expect(await listVoteRecords()).toEqual([]);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+});
+
+describe('podcast episode storage', () => {
+  const episode: StoredEpisode = {
+    version: 1,
+    id: 'ep-1',
+    name: 'Pilot.mp3',
+    size: 4,
+    lastModified: 1,
+    type: 'audio/mpeg',
+    source: { kind: 'ffmpeg', codec: 'mp3', durationS: 1, sampleRate: 44100, channels: 1 },
+    warnings: [],
+    savedAt: 5,
+  };
+
+  it('keeps the file as a feature blob the Storage dialog lists, and clearPodcast removes it all', async () => {
+    await saveEpisode(episode, new Blob(['ID3!']));
+    expect((await storageUsage()).items).toEqual([{ kind: 'feature', id: 'podcast/episode', label: 'podcast: Pilot.mp3', bytes: 4, feature: 'podcast' }]);
+    await closeDb();
+    const restored = await loadPodcast();
+    expect(restored?.episode).toEqual(episode);
+    expect(await restored!.file.text()).toBe('ID3!');
+    await clearPodcast();
+    expect(await loadPodcast()).toBeNull();
+    expect(await getFeatureBlob('podcast', 'episode')).toBeUndefined();
+    expect(await kvGet('podcast.episode')).toBeUndefined();
+  });
+
+  it('after the user deletes the file in Storage, no half episode is restored', async () => {
+    await saveEpisode(episode, new Blob(['ID3!']));
+    await deleteStoredItem('feature', 'podcast/episode');
+    expect(await loadPodcast()).toBeNull();
   });
 });

@@ -1,9 +1,7 @@
 // The podcast episode kept across reloads: its file, its analysis and the reel being edited.
 // The episode's records are `podcast.*` kv keys and its file a feature blob: one current episode at a time.
-import { writeAtomically } from '../../storage/db';
-import { getFeatureBlob, txFeatureBlobs } from '../../storage/feature-blobs';
-import { kvGetMany, kvPut, txKv } from '../../storage/kv';
-import { wrapQuota } from '../../storage/quota';
+import { getFeatureBlob, writeFeatureData } from '../../storage/feature-blobs';
+import { kvGetMany, kvPut } from '../../storage/kv';
 import { ANALYSIS_VERSION, type EpisodeAnalysis } from './episode';
 import type { EpisodeStructure } from './segments';
 import type { EpisodeSource } from './source';
@@ -66,17 +64,14 @@ const FILE_ID = 'episode';
 
 /** Replaces the stored episode: its record and file in one transaction, the old analysis and reel dropped. */
 export async function saveEpisode(rec: StoredEpisode, file: Blob): Promise<void> {
-  await wrapQuota(() =>
-    writeAtomically(['kv', 'featureBlobs'], async (tx) => {
-      const kv = txKv(tx.objectStore('kv'));
-      await Promise.all([
-        kv.put('podcast.episode', rec),
-        txFeatureBlobs(tx.objectStore('featureBlobs')).put('podcast', { id: FILE_ID, label: rec.name, blob: file, meta: { episodeId: rec.id }, savedAt: rec.savedAt }),
-        kv.delete('podcast.analysis'),
-        kv.delete('podcast.reel'),
-      ]);
-    }),
-  );
+  await writeFeatureData(async ({ kv, blobs }) => {
+    await Promise.all([
+      kv.put('podcast.episode', rec),
+      blobs.put('podcast', { id: FILE_ID, label: rec.name, blob: file, meta: { episodeId: rec.id }, savedAt: rec.savedAt }),
+      kv.delete('podcast.analysis'),
+      kv.delete('podcast.reel'),
+    ]);
+  });
 }
 
 export async function saveAnalysis(episodeId: string, analysis: EpisodeAnalysis, structure: EpisodeStructure): Promise<void> {
@@ -109,10 +104,7 @@ export async function loadPodcast(): Promise<RestoredPodcast | null> {
 }
 
 export async function clearPodcast(): Promise<void> {
-  await wrapQuota(() =>
-    writeAtomically(['kv', 'featureBlobs'], async (tx) => {
-      const kv = txKv(tx.objectStore('kv'));
-      await Promise.all([...KEYS.map((k) => kv.delete(k)), txFeatureBlobs(tx.objectStore('featureBlobs')).delete('podcast', FILE_ID)]);
-    }),
-  );
+  await writeFeatureData(async ({ kv, blobs }) => {
+    await Promise.all([...KEYS.map((k) => kv.delete(k)), blobs.delete('podcast', FILE_ID)]);
+  });
 }
