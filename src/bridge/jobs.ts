@@ -2,7 +2,7 @@
 // here, in a comlink worker, with progress, status and a cancel that terminates the worker.
 import * as Comlink from 'comlink';
 import type { JobProgress, JobStatus, ProgressCallback } from '../shared/jobs';
-import { CancelledError, isAbortError } from '../shared/errors';
+import { CancelledError, isAbortError, WorkerCrashError } from '../shared/errors';
 
 export interface JobView {
   id: number;
@@ -11,6 +11,10 @@ export interface JobView {
   status: JobStatus;
   progress: JobProgress;
   error?: string;
+  /** The failure's error class (`DecodeError`, `StorageFullError`…): unlike the message, it never names a file. */
+  errorName?: string;
+  /** A worker started ahead of its jobs (`startAhead`), not work a user asked for. */
+  ahead?: true;
   createdAt: number;
   endedAt?: number;
 }
@@ -122,6 +126,7 @@ export class JobSystem {
       status: 'queued',
       progress: { fraction: null },
       createdAt: Date.now(),
+      ...(ahead ? { ahead: true as const } : {}),
     };
     this.#jobs = [...this.#jobs, job];
     this.#emit();
@@ -157,7 +162,7 @@ export class JobSystem {
             this.#kill(slot!);
             reject(new CancelledError());
           };
-          slot!.onCrash = (message) => reject(new Error(message));
+          slot!.onCrash = (message) => reject(new WorkerCrashError(message));
           opts.task(remote, onProgress).then(resolve, reject);
         });
         this.#update(job, { status: 'done', progress: { fraction: 1 }, endedAt: Date.now() });
@@ -171,7 +176,7 @@ export class JobSystem {
         this.#update(job, { status: 'cancelled', endedAt: Date.now() });
         throw e instanceof Error && isAbortError(e) ? e : new CancelledError();
       }
-      this.#update(job, { status: 'failed', error: e instanceof Error ? e.message : String(e), endedAt: Date.now() });
+      this.#update(job, { status: 'failed', error: e instanceof Error ? e.message : String(e), errorName: e instanceof Error ? e.name : 'Error', endedAt: Date.now() });
       throw e;
     } finally {
       this.#cancels.delete(job.id);

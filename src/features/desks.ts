@@ -2,6 +2,8 @@
 // state is made when its tab is first opened, so a feature nobody opens starts no worker and loads no model.
 import type { Component } from 'svelte';
 import type { Studio } from './studio';
+import { MetricsDesk } from './analytics';
+import MetricsPanel from './analytics/ui/MetricsPanel.svelte';
 
 /** What App needs of a desk's rune state class. */
 export interface DeskState {
@@ -27,4 +29,6 @@ export function desk<S extends DeskState>(entry: DeskEntry<S>): DeskEntry {
   return entry as unknown as DeskEntry;
 }
 
-export const DESKS: readonly DeskEntry[] = [];
+export const DESKS: readonly DeskEntry[] = [
+  desk({ id: 'metrics', label: 'Metrics', create: (studio) => new MetricsDesk(studio), Panel: MetricsPanel }),
+];

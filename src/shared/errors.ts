@@ -29,6 +29,14 @@ export class CancelledError extends Error {
   }
 }
 
+/** A worker that died under its job (out of memory, an uncaught error); the next job gets a fresh one. */
+export class WorkerCrashError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WorkerCrashError';
+  }
+}
+
 export function serializeError(e: unknown): SerializedError {
   if (e instanceof Error) return { name: e.name, message: e.message };
   return { name: 'Error', message: String(e) };

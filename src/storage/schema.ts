@@ -3,8 +3,11 @@ import type { SessionRecord } from '../shared/session';
 import type { KvKey, KvValue } from './kv';
 
 export const DB_NAME = 'ai-mixer';
-/** 2: kv keys namespaced by owner, the podcast file moved to featureBlobs, the featureBlobs store added. */
-export const DB_VERSION = 2;
+/**
+ * 2: kv keys namespaced by owner, the podcast file moved to featureBlobs, the featureBlobs store added.
+ * 3: the metricEvents store (usage metrics kept on this device), indexed by time.
+ */
+export const DB_VERSION = 3;
 
 /** A track's planar audio as stored: ArrayBuffers clone into IndexedDB without per-sample cost. */
 export interface StoredTrackAudio {
@@ -66,6 +69,9 @@ export interface StoredFeatureBlob {
   savedAt: number;
 }
 
+/** One usage-metrics event (a finished job, a model run, a storage sample); its shape belongs to the analytics feature, storage needs only its time. */
+export type MetricEventRecord = Record<string, unknown> & { ts: number };
+
 export interface AiMixerDB extends DBSchema {
   sessions: { key: string; value: SessionRecord };
   trackAudio: {
@@ -79,6 +85,8 @@ export interface AiMixerDB extends DBSchema {
   /** Values follow KvSchema (kv.ts): a value no key declares fails to compile; kvGet/kvPut tie each key to its own. */
   kv: { key: KvKey; value: KvValue };
   featureBlobs: { key: string; value: StoredFeatureBlob; indexes: { feature: string } };
+  /** Append-only, keyed by insertion order; the time index serves retention and time-ordered reads. */
+  metricEvents: { key: number; value: MetricEventRecord; indexes: { ts: number } };
 }
 
 type UpgradeTx = IDBPTransaction<AiMixerDB, StoreNames<AiMixerDB>[], 'versionchange'>;
@@ -114,6 +122,11 @@ export function upgradeSchema(db: IDBPDatabase<AiMixerDB>, oldVersion: number, n
           const blobs = tx.objectStore('featureBlobs') as unknown as UntypedStore;
           migrations = migrations.then(() => migrateToV2(kv, blobs));
         }
+        break;
+      }
+      case 3: {
+        // A new store: earlier versions recorded no metrics, so nothing moves.
+        db.createObjectStore('metricEvents', { autoIncrement: true }).createIndex('ts', 'ts');
         break;
       }
     }

@@ -36,7 +36,7 @@ async function rawKvKeys(): Promise<string[]> {
 describe('upgrade from storage version 1', () => {
   it('keeps sessions, audio, exports, models and votes as they were', async () => {
     await writeV1Database();
-    expect(DB_VERSION).toBe(2);
+    expect(DB_VERSION).toBe(3);
     expect((await openDb()).version).toBe(DB_VERSION);
 
     expect(await listSessions()).toEqual([V1_SESSION]);
@@ -136,7 +136,7 @@ describe('upgrade from storage version 1', () => {
     });
     const opening = openDb();
     await expect(opening).rejects.toBeInstanceOf(UpgradeFailedError);
-    await expect(opening).rejects.toThrow('from storage version 1 to 2 failed (disk error)');
+    await expect(opening).rejects.toThrow(`from storage version 1 to ${DB_VERSION} failed (disk error)`);
     vi.restoreAllMocks();
 
     const raw = await openDB(DB_NAME);

@@ -26,6 +26,13 @@ export function mlSettings(): AutomixMlSettings {
   }
 }
 
+const modelRunListeners = new Set<(run: { modelId: string; runtime: AutomixRuntimeInfo }) => void>();
+/** Hears every neural model run (auto-mix and tournaments), for the usage metrics kept on this device. */
+export function onModelRun(listener: (run: { modelId: string; runtime: AutomixRuntimeInfo }) => void): () => void {
+  modelRunListeners.add(listener);
+  return () => modelRunListeners.delete(listener);
+}
+
 export function runAutomixModel(
   jobs: JobSystem,
   modelId: string,
@@ -45,5 +52,8 @@ export function runAutomixModel(
           opts.onProgress?.(p);
         }),
       ),
+  }).then((r) => {
+    if (r.runtime) for (const l of modelRunListeners) l({ modelId, runtime: r.runtime });
+    return r;
   });
 }
