@@ -155,7 +155,10 @@ export class JobSystem {
       try {
         this.#update(job, { status: 'running', progress: { fraction: 0 } });
         const remote = this.#ensureWorker(handle, slot!);
-        const onProgress = Comlink.proxy((p: JobProgress) => this.#update(job, { progress: p }));
+        // Progress comes over its own port, so its last messages can arrive after the result: an ended job keeps its end.
+        const onProgress = Comlink.proxy((p: JobProgress) => {
+          if (job.status === 'running') this.#update(job, { progress: p });
+        });
         const result = await new Promise<T>((resolve, reject) => {
           // Terminating is the only way to stop WASM or a tight loop mid-flight.
           cancelRunning = () => {

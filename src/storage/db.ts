@@ -82,7 +82,8 @@ async function connect(): Promise<AiMixerDatabase> {
   try {
     return await openDB<AiMixerDB>(DB_NAME, DB_VERSION, {
       upgrade: (db, oldVersion, newVersion, tx) => {
-        const done = upgradeSchema(db, oldVersion, newVersion, tx).catch((e: unknown) => {
+        // A store change that throws (synchronously) fails the upgrade as a failed record move does.
+        const done = new Promise<void>((resolve) => resolve(upgradeSchema(db, oldVersion, newVersion, tx))).catch((e: unknown) => {
           // Aborting a versionchange transaction rolls back every store change and record move; the open
           // request then fails, which is reported below, so the transaction's own rejection is not.
           tx.done.catch(() => undefined);

@@ -7,6 +7,8 @@ import { wholePercents, type JobProgress, type ProgressCallback } from '../../sr
 interface CountApi {
   count(to: number, onProgress: ProgressCallback): Promise<number>;
   hang(): Promise<never>;
+  /** Reports progress without waiting for it, then returns: the report can arrive after the result. */
+  late(onProgress: ProgressCallback): Promise<void>;
 }
 
 /** A Worker with the same surface the job system uses, running its API on the other end of a MessageChannel. */
@@ -29,6 +31,9 @@ class ChannelWorker extends EventTarget {
         return to;
       },
       hang: () => new Promise<never>(() => {}),
+      async late(onProgress) {
+        setTimeout(() => void onProgress({ fraction: 0.3, stage: 'late' }), 0);
+      },
     };
     Comlink.expose(api, port2);
   }
@@ -185,6 +190,15 @@ describe('JobSystem', () => {
     sys.dispose();
   });
 
+  it('a progress report arriving after the result leaves the finished job as it ended', async () => {
+    const sys = makeSystem([]);
+    await sys.run(count, { label: 'late', task: (api, p) => api.late(p) });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(sys.jobs[0].status).toBe('done');
+    expect(sys.jobs[0].progress).toEqual({ fraction: 1 });
+    sys.dispose();
+  });
+
   it('turns a crashed worker into a failed job with a message, then uses a fresh worker', async () => {
     const workers: ChannelWorker[] = [];
     const sys = makeSystem(workers);
@@ -194,6 +208,7 @@ describe('JobSystem', () => {
     await expect(doomed).rejects.toThrow(/count worker crashed: out of memory/);
     expect(sys.jobs[0].status).toBe('failed');
     expect(sys.jobs[0].error).toMatch(/out of memory/);
+    expect(sys.jobs[0].errorName).toBe('WorkerCrashError');
     await expect(sys.run(count, { label: 'after', task: (api, p) => api.count(1, p) })).resolves.toBe(1);
     expect(workers.length).toBe(2);
     sys.dispose();
