@@ -214,13 +214,14 @@ export class MetricsRecorder {
     this.#sampleTimer = setTimeout(() => {
       this.#sampleTimer = undefined;
       this.#lastSampleAt = Date.now();
-      void this.#sampleStorage();
+      void this.#sampleStorage(this.#lastSampleAt);
     }, at - now);
   }
 
-  async #sampleStorage(): Promise<void> {
+  /** Stamped with when it was asked for, so samples are at least the interval apart. */
+  async #sampleStorage(ts: number): Promise<void> {
     try {
-      this.#record(storageEvent(await this.#opts.storageUsage(), Date.now()));
+      this.#record(storageEvent(await this.#opts.storageUsage(), ts));
     } catch (e) {
       console.warn('Usage metrics: storage use could not be read:', e);
     }
