@@ -29,7 +29,8 @@ import { integratedLoudness } from '../src/dsp/loudness';
 import { resample } from '../src/dsp/resample';
 import { analyseTrack } from '../src/dsp/track-features';
 import { parseWav } from '../src/dsp/wav';
-import { applyTrackSettings, corruptAudio, corruptFeatures, mulberry32, restoringSettings, sampleCorruption, type Corruption } from './automix/corruption';
+import { seededRandom } from '../src/shared/random';
+import { applyTrackSettings, corruptAudio, corruptFeatures, restoringSettings, sampleCorruption, type Corruption } from './automix/corruption';
 import { nodeMixnetRunner } from './automix/mixnet-node';
 import { multiResolutionStftDistances } from './automix/mrstft';
 import { FEATURES_DIR, readSplit, REPO_ROOT, SONGS_DIR } from './automix/paths';
@@ -138,7 +139,7 @@ const median = (a: number[]): number => {
 
 async function evaluateSong(song: SongInput): Promise<SongResult> {
   const started = performance.now();
-  const random = mulberry32(seed ^ hashString(song.name));
+  const random = seededRandom(seed ^ hashString(song.name));
   const corruptions: Corruption[] = song.stems.map(() => sampleCorruption(random));
   const musicianLufs = song.stems.map((s) => integratedLoudness(s.channels, SESSION_RATE));
   const evaluated = musicianLufs.flatMap((l, i) => (l > EVALUATED_LUFS ? [i] : []));

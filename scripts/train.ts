@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { isSilentTrack, MIXNET_FEATURE_NAMES, MIXNET_FEATURES, MIXNET_OUTPUT_NAMES, MIXNET_OUTPUTS } from '../models/mixnet/features';
 import type { ModelMeta } from '../src/shared/automix';
 import type { TrackFeatures } from '../src/shared/features';
-import { CORRUPTION, corruptFeatures, mulberry32, sampleCorruption } from './automix/corruption';
+import { seededRandom } from '../src/shared/random';
+import { CORRUPTION, corruptFeatures, sampleCorruption } from './automix/corruption';
 import { assembleSession, loadSongFeatures, songExamples, type StemExamples } from './automix/dataset';
 import { SONG_LICENCES } from './automix/licences';
 import { mixnetForward, type MixnetWeights } from './automix/mixnet-weights';
@@ -150,7 +151,7 @@ async function main(): Promise<void> {
     }
   }
   const runnerSong = validationSongs[0];
-  const random = mulberry32(VALIDATION_SEED);
+  const random = seededRandom(VALIDATION_SEED);
   const runnerTracks: TrackFeatures[] = runnerSong.stems.map((s) => corruptFeatures(s, sampleCorruption(random)));
   const runnerSilent = runnerTracks.filter(isSilentTrack).length;
 

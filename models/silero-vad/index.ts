@@ -2,14 +2,11 @@
 // (scripts/silero-vad-8k.ts), a hashed asset checked before use.
 import modelUrl from './silero_vad_v5_8k.onnx?url';
 import meta from './meta.json';
+import { errorMessage } from '../../src/shared/errors';
+import { sha256Hex } from '../../src/ml/model-fetch';
 
 export const SILERO_VAD_META = meta;
 export const SILERO_VAD_KEY = `${meta.id}@${meta.version}`;
-
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
 
 /** Checks bytes against the registry's hash; throws naming the model when they differ. */
 export async function verifySileroVad(bytes: Uint8Array): Promise<Uint8Array> {
@@ -27,7 +24,7 @@ export async function fetchSileroVad(): Promise<Uint8Array> {
   try {
     res = await fetch(url);
   } catch (e) {
-    throw new Error(`Could not load the voice-activity model from ${url}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new Error(`Could not load the voice-activity model from ${url}: ${errorMessage(e)}`);
   }
   if (!res.ok) throw new Error(`Could not load the voice-activity model from ${url}: HTTP ${res.status}`);
   return verifySileroVad(new Uint8Array(await res.arrayBuffer()));

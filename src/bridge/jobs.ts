@@ -2,7 +2,7 @@
 // here, in a comlink worker, with progress, status and a cancel that terminates the worker.
 import * as Comlink from 'comlink';
 import type { JobProgress, JobStatus, ProgressCallback } from '../shared/jobs';
-import { CancelledError, isAbortError } from '../shared/errors';
+import { CancelledError, errorMessage, isAbortError } from '../shared/errors';
 
 export interface JobView {
   id: number;
@@ -171,7 +171,7 @@ export class JobSystem {
         this.#update(job, { status: 'cancelled', endedAt: Date.now() });
         throw e instanceof Error && isAbortError(e) ? e : new CancelledError();
       }
-      this.#update(job, { status: 'failed', error: e instanceof Error ? e.message : String(e), endedAt: Date.now() });
+      this.#update(job, { status: 'failed', error: errorMessage(e), endedAt: Date.now() });
       throw e;
     } finally {
       this.#cancels.delete(job.id);

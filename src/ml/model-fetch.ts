@@ -1,6 +1,6 @@
 // Model weights by URL: downloaded once with progress, checked against the registry's SHA-256,
 // cached in IndexedDB, and checked again on every load so a corrupted cache entry is fetched anew.
-import { UserFacingError } from '../shared/errors';
+import { errorMessage, UserFacingError } from '../shared/errors';
 import { deleteCachedModel, getCachedModel, putCachedModel } from '../storage/models';
 
 export interface ModelSource {
@@ -82,7 +82,7 @@ export async function fetchModelBytes(
       fetchedAt: Date.now(),
     });
   } catch (e) {
-    onEvent?.({ kind: 'cache-write-failed', reason: e instanceof Error ? e.message : String(e) });
+    onEvent?.({ kind: 'cache-write-failed', reason: errorMessage(e) });
   }
   return bytes;
 }

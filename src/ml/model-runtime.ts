@@ -1,6 +1,6 @@
 // How a neural model gets to run on this device: its weights (cached, hash-checked), then the
 // execution provider its self-check chose, remembered per device so the check runs once.
-import type { ModelMeta } from '../shared/automix';
+import { DEFAULT_ML_SETTINGS, type ModelMeta } from '../shared/automix';
 import { openDb } from '../storage/db';
 import { fetchModelBytes, type ModelFetchEvent, type ModelFetchProgress } from './model-fetch';
 import { openSession, webgpuAvailable, type ModelSession, type TensorData } from './ort';
@@ -18,7 +18,7 @@ export interface MlEnv {
   provider: 'auto' | 'wasm';
 }
 
-export const DEFAULT_ML_ENV: MlEnv = { selfCheckTolerance: 1e-3, provider: 'auto' };
+export const DEFAULT_ML_ENV: MlEnv = { ...DEFAULT_ML_SETTINGS };
 
 export interface ModelRuntimeReport {
   ep: 'webgpu' | 'wasm';

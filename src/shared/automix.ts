@@ -63,6 +63,9 @@ export interface AutomixMlSettings {
   provider: 'auto' | 'wasm';
 }
 
+/** The ML runtime's defaults, here so the page can read them without loading the runtime. */
+export const DEFAULT_ML_SETTINGS: Readonly<AutomixMlSettings> = { selfCheckTolerance: 1e-3, provider: 'auto' };
+
 /** Where and how a neural model ran, for the UI and the benchmark. */
 export interface AutomixRuntimeInfo {
   ep: 'webgpu' | 'wasm';

@@ -9,7 +9,7 @@ import type { TrackFeatures } from '../../shared/features';
 import type { JobProgress } from '../../shared/jobs';
 import type { MixSettings } from '../../shared/mix';
 import { renderWorkers } from '../studio';
-import { CancelledError, isAbortError } from '../../shared/errors';
+import { CancelledError, errorMessage, isAbortError } from '../../shared/errors';
 
 export interface AutomixChangeRow extends AutomixTrackChange {
   name: string;
@@ -108,7 +108,7 @@ export class AutoMixDesk {
       return true;
     } catch (e) {
       if (isAbortError(e)) this.#studio.notify('info', 'Auto-mix cancelled.', 'Auto-mix');
-      else this.#studio.notify('error', e instanceof Error ? e.message : String(e), 'Auto-mix');
+      else this.#studio.notify('error', errorMessage(e), 'Auto-mix');
       return false;
     } finally {
       if (this.#abort === ctrl) this.#abort = null;

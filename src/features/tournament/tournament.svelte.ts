@@ -12,7 +12,8 @@ import type { MixSettings } from '../../shared/mix';
 import type { LoopRegion } from '../../shared/session';
 import { analysisWorkers, renderWorkers } from '../studio';
 import { MAX_DURATION_MS, parseVote, type ModelRating, type PositionBias, type Vote, type Winner } from '../../shared/votes';
-import { CancelledError, isAbortError } from '../../shared/errors';
+import { CancelledError, errorMessage, isAbortError } from '../../shared/errors';
+import { SerialQueue } from '../../shared/serial-queue';
 import { leaderboard, positionBias, nextPair, type Comparison } from '../../rating/bradley-terry';
 import { loadTrackAudio } from '../../storage/sessions';
 import { importVotes, kvGet, kvSet, listVotes, localClientId, parseVoteFile, saveVote, sessionFingerprint, toVote, type StoredVote } from './vote-store';
@@ -149,7 +150,7 @@ export class TournamentDesk {
   #timer: ReturnType<typeof setInterval> | undefined;
   #lastClock = 0;
   #lastSave = 0;
-  #saving: Promise<unknown> = Promise.resolve();
+  #saving = new SerialQueue();
 
   constructor(studio: Studio) {
     this.#studio = studio;
@@ -317,7 +318,7 @@ export class TournamentDesk {
         } catch (e) {
           if (isAbortError(e)) throw e;
           // One model that cannot run here (e.g. its weights are unavailable offline) leaves the others their tournament.
-          this.#studio.notify('warning', `Left out of this tournament: ${e instanceof Error ? e.message : String(e)}`, c.label);
+          this.#studio.notify('warning', `Left out of this tournament: ${errorMessage(e)}`, c.label);
         }
         done++;
         this.progress = done / todo.length;
@@ -475,7 +476,7 @@ export class TournamentDesk {
       try {
         body = JSON.parse(await file.text());
       } catch (e) {
-        throw new Error(`${file.name} is not JSON (${e instanceof Error ? e.message : String(e)}); choose a votes file exported by AI Mixer.`);
+        throw new Error(`${file.name} is not JSON (${errorMessage(e)}); choose a votes file exported by AI Mixer.`);
       }
       const votes = parseVoteFile(body, file.name);
       const result = await importVotes(votes);
@@ -488,7 +489,7 @@ export class TournamentDesk {
       if (result.added) void this.sync.voteAdded();
       return result;
     } catch (e) {
-      this.#studio.notify('error', e instanceof Error ? e.message : String(e), file.name);
+      this.#studio.notify('error', errorMessage(e), file.name);
       return null;
     }
   }
@@ -611,11 +612,10 @@ export class TournamentDesk {
       open: this.open,
       fingerprint: this.#fingerprint,
     };
-    this.#saving = this.#saving.then(() => kvSet(STATE_KEY, state)).catch((e: unknown) => this.#report(e, 'Saving the tournament'));
-    return this.#saving;
+    return this.#saving.run(() => kvSet(STATE_KEY, state).catch((e: unknown) => this.#report(e, 'Saving the tournament')));
   }
 
   #report(e: unknown, subject: string): void {
-    this.#studio.notify('error', e instanceof Error ? e.message : String(e), subject);
+    this.#studio.notify('error', errorMessage(e), subject);
   }
 }
