@@ -1,7 +1,7 @@
 // How a neural model gets to run on this device: its weights (cached, hash-checked), then the
 // execution provider its self-check chose, remembered per device so the check runs once.
 import { DEFAULT_ML_SETTINGS, type ModelMeta } from '../shared/automix';
-import { openDb } from '../storage/db';
+import { kvGet, kvPut } from '../storage/kv';
 import { fetchModelBytes, type ModelFetchEvent, type ModelFetchProgress } from './model-fetch';
 import { openSession, webgpuAvailable, type ModelSession, type TensorData } from './ort';
 import { selfCheck, type SelfCheckResult } from './self-check';
@@ -33,7 +33,14 @@ interface StoredCheck {
   result: SelfCheckResult;
 }
 
-const checkKey = (id: string) => `selfcheck:${id}`;
+declare module '../storage/kv' {
+  interface KvSchema {
+    /** A model's self-check on this device, keyed by model id. */
+    [key: `ml.selfcheck.${string}`]: StoredCheck;
+  }
+}
+
+const checkKey = (id: string) => `ml.selfcheck.${id}` as const;
 
 /**
  * A session for a registry model, on WebGPU if this device's self-check allows it, else WASM.
@@ -72,8 +79,8 @@ async function deviceCheck(
   checkFeeds: () => Record<string, TensorData>,
   tolerance: number,
 ): Promise<SelfCheckResult> {
-  const db = await openDb().catch(() => null);
-  const stored = (await db?.get('kv', checkKey(meta.id)).catch(() => undefined)) as StoredCheck | undefined;
+  // Without storage (private mode) the check simply runs each time.
+  const stored = await kvGet(checkKey(meta.id)).catch(() => undefined);
   if (stored && stored.sha256 === meta.sha256 && stored.tolerance === tolerance) return stored.result;
   let gpu: ModelSession | Error | null = null;
   if (await webgpuAvailable()) {
@@ -82,6 +89,6 @@ async function deviceCheck(
   const result = await selfCheck(wasm, gpu, checkFeeds(), tolerance);
   const record: StoredCheck = { sha256: meta.sha256!, tolerance, result };
   // Not remembering the result only costs a re-check next time.
-  await db?.put('kv', record, checkKey(meta.id)).catch(() => undefined);
+  await kvPut(checkKey(meta.id), record).catch(() => undefined);
   return result;
 }

@@ -49,19 +49,74 @@ export async function writeAtomically<Stores extends StoreNames<AiMixerDB>[], T>
   }
 }
 
-function connect(): Promise<AiMixerDatabase> {
-  if (typeof indexedDB === 'undefined') {
-    return Promise.reject(
-      new UserFacingError('This browser offers no IndexedDB storage here (private mode can disable it), so sessions cannot be saved.'),
+/** The database was written by a newer version of the app than this one (an old tab, or a rolled-back deploy). */
+export class NewerDatabaseError extends UserFacingError {
+  constructor(readonly storedVersion: number) {
+    super(
+      `Your saved sessions were stored by a newer version of AI Mixer (storage version ${storedVersion}; this page reads up to ${DB_VERSION}). ` +
+        'Reload the page, or close other AI Mixer tabs and reload, to get the new version; nothing was changed.',
+      'storage',
     );
+    this.name = 'NewerDatabaseError';
   }
-  return openDB<AiMixerDB>(DB_NAME, DB_VERSION, {
-    upgrade: (db, oldVersion, newVersion) => upgradeSchema(db, oldVersion, newVersion),
-    // A newer tab wants to upgrade: step aside so it is not blocked; our next call reopens.
-    blocking: () => void closeDb(),
-    // The browser closed us (storage cleared, disk error): reopen on next use.
-    terminated: () => {
-      connection = undefined;
-    },
-  });
+}
+
+/** An upgrade whose migration failed; the browser rolled it back, so the stored data is as before. */
+export class UpgradeFailedError extends UserFacingError {
+  constructor(fromVersion: number, cause: unknown) {
+    super(
+      `Updating your saved data from storage version ${fromVersion} to ${DB_VERSION} failed (${cause instanceof Error ? cause.message : String(cause)}). ` +
+        'Nothing was changed; reload to try again.',
+      'storage',
+    );
+    this.name = 'UpgradeFailedError';
+    this.cause = cause;
+  }
+}
+
+async function connect(): Promise<AiMixerDatabase> {
+  if (typeof indexedDB === 'undefined') {
+    throw new UserFacingError('This browser offers no IndexedDB storage here (private mode can disable it), so sessions cannot be saved.');
+  }
+  let migration: { from: number; done: Promise<unknown> } | undefined;
+  try {
+    return await openDB<AiMixerDB>(DB_NAME, DB_VERSION, {
+      upgrade: (db, oldVersion, newVersion, tx) => {
+        const done = upgradeSchema(db, oldVersion, newVersion, tx).catch((e: unknown) => {
+          // Aborting a versionchange transaction rolls back every store change and record move; the open
+          // request then fails, which is reported below, so the transaction's own rejection is not.
+          tx.done.catch(() => undefined);
+          tx.abort();
+          throw e;
+        });
+        // Re-read below; this only stops it being reported as unhandled meanwhile.
+        done.catch(() => undefined);
+        migration = { from: oldVersion, done };
+      },
+      // A newer tab wants to upgrade: step aside so it is not blocked; our next call reopens.
+      blocking: () => void closeDb(),
+      // The browser closed us (storage cleared, disk error): reopen on next use.
+      terminated: () => {
+        connection = undefined;
+      },
+    });
+  } catch (e) {
+    if (e instanceof Error && e.name === 'VersionError') throw new NewerDatabaseError(await storedVersion());
+    if (migration) {
+      const failure = await migration.done.then(
+        () => undefined,
+        (cause: unknown) => cause,
+      );
+      if (failure !== undefined) throw new UpgradeFailedError(migration.from, failure);
+    }
+    throw e;
+  }
+}
+
+/** The version of the database on disk: opened without a version, it is not upgraded. */
+async function storedVersion(): Promise<number> {
+  const db = await openDB(DB_NAME);
+  const { version } = db;
+  db.close();
+  return version;
 }

@@ -1,5 +1,5 @@
 import { UserFacingError } from '../shared/errors';
-import { openDb } from './db';
+import { openDb, writeAtomically } from './db';
 
 export class StorageFullError extends UserFacingError {
   constructor(options?: { cause?: unknown }) {
@@ -40,13 +40,16 @@ export async function wrapQuota<T>(write: () => Promise<T>): Promise<T> {
   }
 }
 
-export type StorageItemKind = 'session' | 'export' | 'model' | 'votes';
+export type StorageItemKind = 'session' | 'export' | 'model' | 'votes' | 'feature';
 
 export interface StorageItem {
   kind: StorageItemKind;
+  /** What deleteStoredItem takes: a session, export or model id, 'votes', or a feature blob's `${feature}/${id}` key. */
   id: string;
   label: string;
   bytes: number;
+  /** For kind 'feature': the feature that made it. */
+  feature?: string;
 }
 
 export interface StorageUsage {
@@ -92,7 +95,7 @@ async function browserEstimate(): Promise<Omit<StorageUsage, 'items'>> {
 
 async function storedItems(): Promise<StorageItem[]> {
   const db = await openDb();
-  const tx = db.transaction(['sessions', 'trackAudio', 'exports', 'models', 'votes'], 'readonly');
+  const tx = db.transaction(['sessions', 'trackAudio', 'exports', 'models', 'votes', 'featureBlobs'], 'readonly');
 
   const audioBytes = new Map<string, number>();
   // Key cursors over the size index read [sessionId, trackId] and bytes, never the audio.
@@ -112,6 +115,9 @@ async function storedItems(): Promise<StorageItem[]> {
   for (let c = await tx.objectStore('models').index('bytes').openKeyCursor(); c; c = await c.continue()) {
     items.push({ kind: 'model', id: c.primaryKey, label: c.primaryKey, bytes: c.key });
   }
+  for (const b of await tx.objectStore('featureBlobs').getAll()) {
+    items.push({ kind: 'feature', id: b.key, label: `${b.feature}: ${b.label}`, bytes: b.bytes, feature: b.feature });
+  }
   const votes = await tx.objectStore('votes').getAll();
   if (votes.length > 0) {
     const bytes = new TextEncoder().encode(JSON.stringify(votes)).byteLength;
@@ -120,4 +126,19 @@ async function storedItems(): Promise<StorageItem[]> {
   }
   await tx.done;
   return items;
+}
+
+/**
+ * Deletes what the Storage dialog lists, other than sessions (deleteSession in sessions.ts also drops their audio
+ * and exports). 'votes' is one item for all votes, so it clears them all.
+ */
+export function deleteStoredItem(kind: Exclude<StorageItemKind, 'session'>, id: string): Promise<void> {
+  const store = ({ export: 'exports', model: 'models', votes: 'votes', feature: 'featureBlobs' } as const)[kind];
+  // Deleting frees space, but the transaction itself can still meet a full disk.
+  return wrapQuota(() =>
+    writeAtomically([store], async (tx) => {
+      if (store === 'votes') await tx.objectStore('votes').clear();
+      else await tx.objectStore(store).delete(id);
+    }),
+  );
 }

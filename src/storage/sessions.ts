@@ -1,5 +1,6 @@
 import { isPcm16, type EncodedChannels, type SessionRecord, type TrackAudio, type TrackChannels } from '../shared/session';
 import { openDb, writeAtomically } from './db';
+import { kvDelete, kvGet, kvPut, txKv } from './kv';
 import { wrapQuota } from './quota';
 import type { StoredTrackAudio } from './schema';
 import { exactPcm16, pcm16ToFloat32 } from '../dsp/pcm16';
@@ -27,16 +28,17 @@ export function deleteSession(id: string): Promise<void> {
     writeAtomically(['sessions', 'trackAudio', 'exports', 'kv'], async (tx) => {
       const audio = tx.objectStore('trackAudio');
       const exports = tx.objectStore('exports');
+      const kv = txKv(tx.objectStore('kv'));
       const [audioKeys, exportKeys, currentId] = await Promise.all([
         audio.index('sessionId').getAllKeys(id),
         exports.index('sessionId').getAllKeys(id),
-        tx.objectStore('kv').get('currentSessionId'),
+        kv.get('currentSessionId'),
       ]);
       await Promise.all([
         tx.objectStore('sessions').delete(id),
         ...audioKeys.map((key) => audio.delete(key)),
         ...exportKeys.map((key) => exports.delete(key)),
-        currentId === id ? tx.objectStore('kv').delete('currentSessionId') : undefined,
+        currentId === id ? kv.delete('currentSessionId') : undefined,
       ]);
     }),
   );
@@ -127,17 +129,13 @@ export async function loadTrackAudio(sessionId: string, trackId: string): Promis
 }
 
 export async function getCurrentSessionId(): Promise<string | undefined> {
-  const id = await (await openDb()).get('kv', 'currentSessionId');
+  const id = await kvGet('currentSessionId');
   return typeof id === 'string' ? id : undefined;
 }
 
 /** `undefined` forgets the open session, e.g. after the user closes it. */
 export function setCurrentSessionId(id: string | undefined): Promise<void> {
-  return wrapQuota(async () => {
-    const db = await openDb();
-    if (id === undefined) await db.delete('kv', 'currentSessionId');
-    else await db.put('kv', id, 'currentSessionId');
-  });
+  return id === undefined ? kvDelete('currentSessionId') : kvPut('currentSessionId', id);
 }
 
 function toStored(audio: TrackAudio): StoredTrackAudio {

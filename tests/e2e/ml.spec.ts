@@ -40,7 +40,7 @@ test('the int8 model runs on WebGPU after its self-check, changes the faders, an
         r.onsuccess = () => res(r.result);
       });
     const model = (await get('models', 'mixnet-int8')) as { sha256: string; bytes: number } | undefined;
-    const check = (await get('kv', 'selfcheck:mixnet-int8')) as { result: { ep: string; maxAbsDiff: number } } | undefined;
+    const check = (await get('kv', 'ml.selfcheck.mixnet-int8')) as { result: { ep: string; maxAbsDiff: number } } | undefined;
     db.close();
     return { sha: model?.sha256, bytes: model?.bytes, check: check?.result };
   });

@@ -1,7 +1,7 @@
 // The podcast episode kept across reloads: its file, its analysis and the reel being edited.
-// Stored under `podcast:*` keys of the kv store (no schema change): one current episode at a time.
-import { openDb } from '../../storage/db';
-import { wrapQuota } from '../../storage/quota';
+// The episode's records are `podcast.*` kv keys and its file a feature blob: one current episode at a time.
+import { getFeatureBlob, writeFeatureData } from '../../storage/feature-blobs';
+import { kvGetMany, kvPut } from '../../storage/kv';
 import { ANALYSIS_VERSION, type EpisodeAnalysis } from './episode';
 import type { EpisodeStructure } from './segments';
 import type { EpisodeSource } from './source';
@@ -38,27 +38,48 @@ export interface StoredReel {
   outro: StoredClipFile | null;
 }
 
-const KEYS = { episode: 'podcast:episode', file: 'podcast:file', analysis: 'podcast:analysis', reel: 'podcast:reel' } as const;
+interface StoredAnalysis {
+  episodeId: string;
+  analysis: EpisodeAnalysis;
+  structure: EpisodeStructure;
+}
+
+declare module '../../storage/kv' {
+  interface KvSchema {
+    'podcast.episode': StoredEpisode;
+    'podcast.analysis': StoredAnalysis;
+    'podcast.reel': StoredReel;
+  }
+}
+
+declare module '../../storage/feature-blobs' {
+  interface FeatureBlobSchema {
+    /** The episode's file, id 'episode'; episodeId ties it to its 'podcast.episode' record. */
+    podcast: { episodeId: string };
+  }
+}
+
+const KEYS = ['podcast.episode', 'podcast.analysis', 'podcast.reel'] as const;
+const FILE_ID = 'episode';
 
 /** Replaces the stored episode: its record and file in one transaction, the old analysis and reel dropped. */
 export async function saveEpisode(rec: StoredEpisode, file: Blob): Promise<void> {
-  await wrapQuota(async () => {
-    const db = await openDb();
-    const tx = db.transaction('kv', 'readwrite');
-    await Promise.all([tx.store.put(rec, KEYS.episode), tx.store.put(file, KEYS.file), tx.store.delete(KEYS.analysis), tx.store.delete(KEYS.reel), tx.done]);
+  await writeFeatureData(async ({ kv, blobs }) => {
+    await Promise.all([
+      kv.put('podcast.episode', rec),
+      blobs.put('podcast', { id: FILE_ID, label: rec.name, blob: file, meta: { episodeId: rec.id }, savedAt: rec.savedAt }),
+      kv.delete('podcast.analysis'),
+      kv.delete('podcast.reel'),
+    ]);
   });
 }
 
 export async function saveAnalysis(episodeId: string, analysis: EpisodeAnalysis, structure: EpisodeStructure): Promise<void> {
-  await wrapQuota(async () => {
-    await (await openDb()).put('kv', { episodeId, analysis, structure }, KEYS.analysis);
-  });
+  await kvPut('podcast.analysis', { episodeId, analysis, structure });
 }
 
 export async function saveReel(reel: StoredReel): Promise<void> {
-  await wrapQuota(async () => {
-    await (await openDb()).put('kv', reel, KEYS.reel);
-  });
+  await kvPut('podcast.reel', reel);
 }
 
 export interface RestoredPodcast {
@@ -70,18 +91,12 @@ export interface RestoredPodcast {
 
 /** The stored episode with everything that belongs to it, or null; parts of an older episode are ignored. */
 export async function loadPodcast(): Promise<RestoredPodcast | null> {
-  const db = await openDb();
-  const tx = db.transaction('kv', 'readonly');
-  const [episode, file, analysis, reel] = (await Promise.all([tx.store.get(KEYS.episode), tx.store.get(KEYS.file), tx.store.get(KEYS.analysis), tx.store.get(KEYS.reel)])) as [
-    StoredEpisode | undefined,
-    Blob | undefined,
-    { episodeId: string; analysis: EpisodeAnalysis; structure: EpisodeStructure } | undefined,
-    StoredReel | undefined,
-  ];
-  if (!episode || !file || episode.version !== PODCAST_STORE_VERSION) return null;
+  const [[episode, analysis, reel], file] = await Promise.all([kvGetMany(KEYS), getFeatureBlob('podcast', FILE_ID)]);
+  // Two reads: a file saved by another tab in between belongs to another episode.
+  if (!episode || !file || file.meta.episodeId !== episode.id || episode.version !== PODCAST_STORE_VERSION) return null;
   return {
     episode,
-    file,
+    file: file.blob,
     // An analysis made by an older version of the analysis code is redone rather than trusted.
     analysis: analysis?.episodeId === episode.id && analysis.analysis.version === ANALYSIS_VERSION ? { analysis: analysis.analysis, structure: analysis.structure } : null,
     reel: reel?.episodeId === episode.id ? reel : null,
@@ -89,7 +104,7 @@ export async function loadPodcast(): Promise<RestoredPodcast | null> {
 }
 
 export async function clearPodcast(): Promise<void> {
-  const db = await openDb();
-  const tx = db.transaction('kv', 'readwrite');
-  await Promise.all([...Object.values(KEYS).map((k) => tx.store.delete(k)), tx.done]);
+  await writeFeatureData(async ({ kv, blobs }) => {
+    await Promise.all([...KEYS.map((k) => kv.delete(k)), blobs.delete('podcast', FILE_ID)]);
+  });
 }

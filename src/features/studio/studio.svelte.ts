@@ -14,8 +14,7 @@ import {
   saveSession,
   setCurrentSessionId,
 } from '../../storage/sessions';
-import { StorageFullError, requestPersistence, storageUsage } from '../../storage/quota';
-import { openDb } from '../../storage/db';
+import { StorageFullError, deleteStoredItem, requestPersistence, storageUsage, type StorageItemKind } from '../../storage/quota';
 import { defaultMasterSettings, defaultTrackSettings, type MixSettings } from '../../shared/mix';
 import { DEFAULT_SESSION_RATE, PEAKS_PER_SECOND, type LoopRegion, type SessionRecord, type TrackMeta } from '../../shared/session';
 import type { MeterSnapshot } from '../../shared/engine-messages';
@@ -512,12 +511,8 @@ export class Studio {
   async deleteStorageItem(kind: string, id: string): Promise<void> {
     try {
       if (kind === 'session') return await this.deleteStoredSession(id);
-      const store = ({ export: 'exports', model: 'models', votes: 'votes' } as const)[kind as 'export' | 'model' | 'votes'];
-      if (!store) return;
-      const db = await openDb();
-      // Votes are listed as one item; deleting it clears them all.
-      if (store === 'votes') await db.clear('votes');
-      else await db.delete(store, id);
+      if (!isDeletableKind(kind)) return;
+      await deleteStoredItem(kind, id);
       await this.refreshStorageUsage();
     } catch (e) {
       this.#report(e, 'Deleting stored data');
@@ -537,4 +532,8 @@ export class Studio {
   #report(e: unknown, subject: string): void {
     this.notify('error', errorMessage(e), subject);
   }
+}
+
+function isDeletableKind(kind: string): kind is Exclude<StorageItemKind, 'session'> {
+  return kind === 'export' || kind === 'model' || kind === 'votes' || kind === 'feature';
 }

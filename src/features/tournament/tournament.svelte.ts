@@ -16,13 +16,14 @@ import { CancelledError, errorMessage, isAbortError } from '../../shared/errors'
 import { SerialQueue } from '../../shared/serial-queue';
 import { leaderboard, positionBias, nextPair, type Comparison } from '../../rating/bradley-terry';
 import { loadTrackAudio } from '../../storage/sessions';
-import { importVotes, kvGet, kvSet, listVotes, localClientId, parseVoteFile, saveVote, sessionFingerprint, toVote, type StoredVote } from './vote-store';
+import { kvGet, kvPut } from '../../storage/kv';
+import { importVotes, listVotes, localClientId, parseVoteFile, saveVote, sessionFingerprint, toVote, type StoredVote } from './vote-store';
 
 /** Each side must have been heard this long before the vote unlocks. */
 export const MIN_LISTEN_MS = 5_000;
 /** The contestant that plays the session's console as the user set it (unity sums when untouched). */
 export const CONSOLE_ID = 'unity';
-const STATE_KEY = 'tournament';
+const STATE_KEY = 'tournament.state';
 const TICK_MS = 100;
 const SAVE_EVERY_MS = 1_000;
 const BOOTSTRAP_ROUNDS = 500;
@@ -65,7 +66,13 @@ export interface PendingPair {
   unlockedAt: number | null;
 }
 
-/** What survives a reload (kv "tournament"): the renders are recomputed, everything the user did is kept. */
+declare module '../../storage/kv' {
+  interface KvSchema {
+    'tournament.state': SavedTournament;
+  }
+}
+
+/** What survives a reload (kv 'tournament.state'): the renders are recomputed, everything the user did is kept. */
 interface SavedTournament {
   sessionId: string;
   selected: string[];
@@ -216,7 +223,7 @@ export class TournamentDesk {
     this.matchedLufs = null;
     this.revealed = null;
     this.phase = 'setup';
-    const saved = await kvGet<SavedTournament>(STATE_KEY).catch(() => undefined);
+    const saved = await kvGet(STATE_KEY).catch(() => undefined);
     if (saved && saved.sessionId === id) {
       const known = new Set(CONTESTANTS.map((c) => c.id));
       this.selected = saved.selected.filter((s) => known.has(s));
@@ -612,7 +619,7 @@ export class TournamentDesk {
       open: this.open,
       fingerprint: this.#fingerprint,
     };
-    return this.#saving.run(() => kvSet(STATE_KEY, state).catch((e: unknown) => this.#report(e, 'Saving the tournament')));
+    return this.#saving.run(() => kvPut(STATE_KEY, state).catch((e: unknown) => this.#report(e, 'Saving the tournament')));
   }
 
   #report(e: unknown, subject: string): void {

@@ -1,14 +1,21 @@
 // Tournament votes in IndexedDB. Each vote carries its own `synced` flag, so the sync outbox is the
 // votes store itself: a vote and its queue entry are one record and can never disagree.
 import { MAX_BATCH_VOTES, parseVoteBatch, VoteValidationError, type Vote } from '../../shared/votes';
-import { openDb, writeAtomically } from '../../storage/db';
-import { wrapQuota } from '../../storage/quota';
-import type { KvKey } from '../../storage/schema';
+import { kvGetOrPut } from '../../storage/kv';
+import { addNewVoteRecords, listVoteRecords, putVoteRecord, updateVoteRecords } from '../../storage/votes';
+import type { SyncSettings } from '../../shared/vote-sync';
 
 /** A vote as stored: the vote itself plus whether the endpoint has acknowledged it. */
 export type StoredVote = Vote & { synced: boolean };
 
-const CLIENT_ID_KEY: KvKey = 'clientId';
+declare module '../../storage/kv' {
+  interface KvSchema {
+    /** This browser's random id, sent with votes so the endpoint can tell voters apart. */
+    'tournament.clientId': string;
+    /** The endpoint sync settings as last saved (older apps saved fewer fields). */
+    'tournament.sync': Partial<SyncSettings>;
+  }
+}
 
 /** The vote as it travels (export files, the endpoint): without the local `synced` flag. */
 export function toVote(v: StoredVote): Vote {
@@ -22,15 +29,13 @@ function isStoredVote(v: unknown): v is StoredVote {
 }
 
 export function saveVote(vote: Vote): Promise<void> {
-  return wrapQuota(async () => {
-    await (await openDb()).put('votes', { ...vote, synced: false });
-  });
+  return putVoteRecord({ ...vote, synced: false });
 }
 
 /** Every local vote, oldest first. Records of another shape (an older app's) are left out, never thrown on. */
 export async function listVotes(): Promise<StoredVote[]> {
   const votes: StoredVote[] = [];
-  for (const v of (await (await openDb()).getAll('votes')) as unknown[]) if (isStoredVote(v)) votes.push({ ...v, synced: v.synced === true });
+  for (const v of (await listVoteRecords()) as unknown[]) if (isStoredVote(v)) votes.push({ ...v, synced: v.synced === true });
   return votes.sort((x, y) => x.ts - y.ts || (x.id < y.id ? -1 : 1));
 }
 
@@ -50,62 +55,18 @@ export async function countUnsynced(): Promise<number> {
 
 /** Marks votes acknowledged by the endpoint, in one transaction. */
 export function markSynced(ids: readonly string[]): Promise<void> {
-  return wrapQuota(() =>
-    writeAtomically(['votes'], async (tx) => {
-      const store = tx.objectStore('votes');
-      for (const id of ids) {
-        const rec = await store.get(id);
-        if (rec && rec.synced !== true) await store.put({ ...rec, synced: true });
-      }
-    }),
-  );
+  return updateVoteRecords(ids, (rec) => (rec.synced === true ? undefined : { ...rec, synced: true }));
 }
 
 /** Adds votes from an export file in one transaction; ids already stored are skipped, never overwritten. */
 export function importVotes(votes: readonly Vote[]): Promise<{ added: number; duplicates: number }> {
-  return wrapQuota(() =>
-    writeAtomically(['votes'], async (tx) => {
-      const store = tx.objectStore('votes');
-      let added = 0;
-      let duplicates = 0;
-      const seen = new Set<string>();
-      for (const v of votes) {
-        if (seen.has(v.id) || (await store.getKey(v.id)) !== undefined) {
-          duplicates++;
-          continue;
-        }
-        seen.add(v.id);
-        // Unsynced: the endpoint deduplicates by id, so votes it already has cost one "duplicate".
-        await store.put({ ...v, synced: false });
-        added++;
-      }
-      return { added, duplicates };
-    }),
-  );
-}
-
-export async function kvGet<T>(key: KvKey): Promise<T | undefined> {
-  return (await (await openDb()).get('kv', key)) as T | undefined;
-}
-
-export function kvSet(key: KvKey, value: unknown): Promise<void> {
-  return wrapQuota(async () => {
-    await (await openDb()).put('kv', value, key);
-  });
+  // Unsynced: the endpoint deduplicates by id, so votes it already has cost one "duplicate".
+  return addNewVoteRecords(votes.map((v) => ({ ...v, synced: false })));
 }
 
 /** This browser's random client id, created on first use (in one transaction, so two tabs agree). */
-export async function localClientId(): Promise<string> {
-  return wrapQuota(() =>
-    writeAtomically(['kv'], async (tx) => {
-      const kv = tx.objectStore('kv');
-      const existing = await kv.get(CLIENT_ID_KEY);
-      if (typeof existing === 'string' && existing) return existing;
-      const id = crypto.randomUUID();
-      await kv.put(id, CLIENT_ID_KEY);
-      return id;
-    }),
-  );
+export function localClientId(): Promise<string> {
+  return kvGetOrPut('tournament.clientId', () => crypto.randomUUID(), (id) => typeof id === 'string' && id !== '');
 }
 
 function hex(buf: ArrayBuffer): string {

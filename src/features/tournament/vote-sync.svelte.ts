@@ -11,9 +11,10 @@
 import { backoffDelay, describeSyncFailure, endpointUrl, parseVoteAck, DEFAULT_SYNC_SETTINGS, SYNC_BATCH_SIZE, type SyncSettings } from '../../shared/vote-sync';
 import { parseLeaderboardResponse, type LeaderboardResponse } from '../../shared/votes';
 import { errorMessage } from '../../shared/errors';
-import { countUnsynced, kvGet, kvSet, markSynced, unsyncedVotes } from './vote-store';
+import { kvGet, kvPut } from '../../storage/kv';
+import { countUnsynced, markSynced, unsyncedVotes } from './vote-store';
 
-const SETTINGS_KEY = 'voteSync';
+const SETTINGS_KEY = 'tournament.sync';
 const REQUEST_TIMEOUT_MS = 20_000;
 
 export type SyncState = 'off' | 'idle' | 'sending' | 'offline' | 'waiting' | 'error';
@@ -57,7 +58,7 @@ export class VoteSync {
 
   /** Loads the settings and the queue, listens for connectivity, and sends what waits. */
   async init(): Promise<void> {
-    const stored = await kvGet<Partial<SyncSettings>>(SETTINGS_KEY);
+    const stored = await kvGet(SETTINGS_KEY);
     if (stored) this.settings = { ...DEFAULT_SYNC_SETTINGS, ...stored };
     this.pending = await countUnsynced();
     if (!this.#started) {
@@ -84,7 +85,7 @@ export class VoteSync {
   async configure(next: SyncSettings): Promise<void> {
     const settings = { enabled: next.enabled, url: next.url.trim(), token: next.token.trim() };
     if (settings.enabled) endpointUrl(settings.url, '/v1/votes'); // throws a message for the form
-    await kvSet(SETTINGS_KEY, settings);
+    await kvPut(SETTINGS_KEY, settings);
     this.settings = settings;
     clearTimeout(this.#timer);
     this.retryAt = null;
