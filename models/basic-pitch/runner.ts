@@ -4,6 +4,7 @@
 // (outputToNotesPoly, addPitchBendsToNoteEvents, noteFramesToTime, imported from it: they need no tfjs) makes the notes.
 import { addPitchBendsToNoteEvents, noteFramesToTime, outputToNotesPoly } from '@spotify/basic-pitch/esm/toMidi.js';
 import { CancelledError } from '../../src/shared/errors';
+import type { ModelSession } from '../../src/ml/ort';
 import type { TranscribedNote, TranscriptionSettings } from '../../src/shared/transcription';
 
 export const SAMPLE_RATE = 22050;
@@ -20,6 +21,19 @@ export const CONTOUR_BINS = 264;
 
 /** The graph on a batch of windows: [count, 43844, 1] in, [count, 172, 88|264] out. */
 export type BatchRun = (windows: Float32Array, count: number) => Promise<{ note: Float32Array; onset: Float32Array; contour: Float32Array }>;
+
+/** The graph through an ORT session of models/basic-pitch/basic-pitch.onnx. */
+export function sessionBatchRun(session: Pick<ModelSession, 'run'>): BatchRun {
+  return async (windows, count) => {
+    const out = await session.run({ audio: { type: 'float32', data: windows, dims: [count, WINDOW_SAMPLES, 1] } });
+    const f = (name: string) => {
+      const t = out[name];
+      if (t?.type !== 'float32') throw new Error(`basic-pitch returned no float32 "${name}" output`);
+      return t.data;
+    };
+    return { note: f('note'), onset: f('onset'), contour: f('contour') };
+  };
+}
 
 /** Frame-by-key posteriors of a whole track (row-major, `frames` rows). */
 export interface Posteriors {

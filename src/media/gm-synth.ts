@@ -41,6 +41,8 @@ export async function renderMidi(
   synth.soundBankManager.addSoundBank(soundBank(soundBankBytes), 'gm');
   await synth.processorInitialized;
   const seq = new SpessaSynthSequencer(synth);
+  // Silence before the first note is part of the timing the notes were written with.
+  seq.skipToFirstNoteOn = false;
   const copy = midiBytes.slice().buffer;
   seq.loadNewSongList([BasicMIDI.fromArrayBuffer(copy)]);
   seq.loopCount = 0;
