@@ -190,27 +190,3 @@ export function automixChanges(before: MixSettings, after: MixSettings, trackIds
     .filter((id) => before.tracks[id] && after.tracks[id])
     .map((id) => ({ trackId: id, before: summarise(before.tracks[id]), after: summarise(after.tracks[id]) }));
 }
-
-/** One entry of the model registry (models/<id>/meta.json), shown in "About this model". */
-export interface ModelMeta {
-  id: string;
-  label: string;
-  version: string;
-  task: 'automix';
-  architecture: string;
-  io: { input: string; output: string };
-  /** 'none' for non-neural models; else the weights' type, e.g. 'float32', 'float16', 'int8'. */
-  dtype: 'none' | 'float32' | 'float16' | 'int8';
-  /** Of the weights file; null when the model has none. */
-  sha256: string | null;
-  sizeBytes: number | null;
-  /** Where a large model's weights are fetched from; absent when they ship with the app or don't exist. */
-  url?: string;
-  note?: string;
-  trainingData: string;
-  licence: string;
-  /** Filled by `npm run eval:mix`; null until a model has been evaluated. */
-  metrics: Record<string, number> | null;
-  /** ISO date. */
-  created: string;
-}

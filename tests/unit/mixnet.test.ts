@@ -132,8 +132,8 @@ describe('mixnet registry entries', () => {
       const meta = MODEL_REGISTRY.find((m) => m.id === `mixnet-${v}`);
       expect(meta, v).toBeDefined();
       const bytes = readFileSync(mixnetFile(v));
-      expect(meta!.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
-      expect(meta!.sizeBytes).toBe(bytes.length);
+      expect(meta!.files[0].sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+      expect(meta!.files[0].sizeBytes).toBe(bytes.length);
       expect(meta!.dtype).toBe({ fp32: 'float32', fp16: 'float16', int8: 'int8' }[v]);
       expect(meta!.licence).toMatch(/CC-BY-SA/);
     }

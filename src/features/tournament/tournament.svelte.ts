@@ -4,7 +4,7 @@
 import type { Studio } from '../studio';
 import { VoteSync } from './vote-sync.svelte';
 import { AbPlayer, loudnessMatchGains } from '../../bridge/ab-player';
-import { MODEL_REGISTRY } from '../../../models/registry';
+import { modelsFor } from '../../../models/registry';
 import { runAutomixModel } from '../automix';
 import { applyAutomixOutput, assertAutomixTrackCount } from '../../shared/automix';
 import type { TrackFeatures } from '../../shared/features';
@@ -49,7 +49,7 @@ export const CONSOLE_CONTESTANT: Contestant = {
 };
 
 export const CONTESTANTS: readonly Contestant[] = [
-  ...MODEL_REGISTRY.map(
+  ...modelsFor('automix').map(
     (m): Contestant => ({ id: m.id, version: m.version, label: m.label, kind: 'model', detail: `v${m.version} · ${m.dtype === 'none' ? 'no weights' : m.dtype}`, about: m.architecture }),
   ),
   CONSOLE_CONTESTANT,
