@@ -62,6 +62,9 @@ describe('basic-pitch ONNX', () => {
     expect(onnxBytes.length).toBe(meta.files[0].sizeBytes);
     expect(meta.task).toBe('transcription');
     expect(meta.licence).toMatch(/^Apache-2\.0/);
+    const weights = readFileSync(meta.derivedFrom.path);
+    expect(createHash('sha256').update(weights).digest('hex')).toBe(meta.derivedFrom.sha256);
+    expect(weights.length).toBe(meta.derivedFrom.sizeBytes);
   });
 
   it('frames a track into as many windows as the package does', () => {
