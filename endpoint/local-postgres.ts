@@ -84,7 +84,15 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startLocalPostgres(): Promise<LocalPostgres> {
+export interface LocalPostgresOptions {
+  /**
+   * false turns fsync off: for tests, whose PostgreSQL restarts are clean shutdowns, so nothing is lost, and whose
+   * shutdown checkpoints then take milliseconds rather than seconds on a busy disk. Default true (load runs).
+   */
+  durable?: boolean;
+}
+
+export async function startLocalPostgres(opts: LocalPostgresOptions = {}): Promise<LocalPostgres> {
   const bin = ensureInstalled();
   const asRoot = process.getuid?.() === 0;
   const user = asRoot ? (userExists('postgres') ? 'postgres' : 'nobody') : null;
@@ -106,7 +114,7 @@ export async function startLocalPostgres(): Promise<LocalPostgres> {
     });
 
   await run(bin.initdb, ['-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync']);
-  const options = `-c listen_addresses=127.0.0.1 -p ${port} -c unix_socket_directories='' -c max_connections=200`;
+  const options = `-c listen_addresses=127.0.0.1 -p ${port} -c unix_socket_directories='' -c max_connections=200${opts.durable === false ? ' -c fsync=off' : ''}`;
   let running = false;
   const start = async () => {
     await run(bin.pgCtl, ['-D', data, '-l', log, '-w', '-t', '60', '-o', options, 'start']);
