@@ -77,7 +77,8 @@ export async function runLoad(opts: LoadOptions): Promise<LoadSummary> {
   if (!(opts.batch >= 1 && opts.batch <= MAX_BATCH_VOTES)) throw new Error(`load: --batch must be 1..${MAX_BATCH_VOTES}`);
   const concurrency = Math.max(1, Math.min(MAX_LOAD_CONCURRENCY, opts.concurrency));
   const attempts = Math.max(1, opts.attempts ?? 6);
-  const deadline = AbortSignal.timeout(Math.min(MAX_TIME_LIMIT_S, opts.timeLimitS) * 1000);
+  const deadlineAt = performance.now() + Math.min(MAX_TIME_LIMIT_S, opts.timeLimitS) * 1000;
+  const pastDeadline = () => performance.now() >= deadlineAt;
   const votes = loadVotes(opts.votes, opts.seed);
   const batches: Vote[][] = [];
   for (let i = 0; i < votes.length; i += opts.batch) batches.push(votes.slice(i, i + opts.batch));
@@ -91,11 +92,13 @@ export async function runLoad(opts: LoadOptions): Promise<LoadSummary> {
   let next = 0;
   async function postBatch(batch: Vote[]): Promise<void> {
     const body = JSON.stringify({ votes: batch });
+    let lastFailure = '';
     for (let attempt = 0; ; attempt++) {
       let retryAfterS = 0;
       try {
         const sent = performance.now();
-        const res = await fetch(target, { method: 'POST', headers, body, signal: deadline });
+        // One signal per request: thousands of requests on one shared signal pile up listeners on it.
+        const res = await fetch(target, { method: 'POST', headers, body, signal: AbortSignal.timeout(Math.max(1, Math.ceil(deadlineAt - sent))) });
         const reply = (await res.json()) as { accepted?: number; duplicates?: number; error?: string };
         if (res.ok) {
           latencies.push(performance.now() - sent);
@@ -107,11 +110,13 @@ export async function runLoad(opts: LoadOptions): Promise<LoadSummary> {
         }
         if (res.status !== 429 && res.status < 500) throw new Error(`load: batch rejected with ${res.status}: ${reply.error}`);
         retryAfterS = Number(res.headers.get('Retry-After') ?? 0);
+        lastFailure = `HTTP ${res.status}: ${reply.error}`;
       } catch (e) {
-        if (deadline.aborted) throw new Error(`load: time limit of ${opts.timeLimitS} s reached`);
+        if (pastDeadline()) throw new Error(`load: time limit of ${opts.timeLimitS} s reached`);
         if ((e as Error).message.startsWith('load:')) throw e;
+        lastFailure = String((e as Error).cause ?? (e as Error).message);
       }
-      if (attempt >= attempts - 1) throw new Error(`load: a batch failed ${attempt + 1} times; giving up`);
+      if (attempt >= attempts - 1) throw new Error(`load: a batch failed ${attempt + 1} times; giving up (last: ${lastFailure})`);
       summary.retries++;
       await new Promise((r) => setTimeout(r, Math.max(retryAfterS * 1000, 100 * 2 ** attempt)));
     }

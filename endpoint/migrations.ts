@@ -68,7 +68,8 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'moderation',
     sql: {
       sqlite: `
-        CREATE INDEX IF NOT EXISTS votes_client ON votes (client);
+        -- Covers the leaderboard's tally (read in this order, no table lookups) and a client's votes.
+        CREATE INDEX IF NOT EXISTS votes_tally ON votes (client, a, b, winner, decide_ms);
         CREATE TABLE IF NOT EXISTS excluded_clients (
           client TEXT PRIMARY KEY,
           reason TEXT NOT NULL,
@@ -85,7 +86,8 @@ export const MIGRATIONS: readonly Migration[] = [
           votes INTEGER NOT NULL
         );`,
       postgres: `
-        CREATE INDEX IF NOT EXISTS votes_client ON votes (client);
+        -- Covers the leaderboard's tally (read in this order, no table lookups) and a client's votes.
+        CREATE INDEX IF NOT EXISTS votes_tally ON votes (client, a, b, winner, decide_ms);
         CREATE TABLE IF NOT EXISTS excluded_clients (
           client TEXT PRIMARY KEY,
           reason TEXT NOT NULL,

@@ -8,6 +8,7 @@ import type { Vote, Winner } from '../src/shared/votes';
 import { MIGRATIONS_TABLE, pendingMigrations, SCHEMA_VERSION } from './migrations';
 import {
   redactUrl,
+  splitFast,
   StoreUnavailableError,
   type ExcludedClient,
   type InsertResult,
@@ -145,13 +146,14 @@ export class PostgresVoteStore implements VoteStore {
 
   tally(minDecideMs: number): Promise<TallyGroup[]> {
     return this.#run('tally', async (c) => {
-      const res = await c.query<{ client: string; a: string; b: string; winner: Winner; fast: boolean; excluded: boolean; n: number }>(
-        `SELECT v.client, v.a, v.b, v.winner, (v.decide_ms < $1::float8) AS fast, (x.client IS NOT NULL) AS excluded, count(*)::int AS n
-         FROM votes v LEFT JOIN excluded_clients x ON x.client = v.client
-         GROUP BY 1, 2, 3, 4, 5, 6`,
+      const res = await c.query<{ client: string; a: string; b: string; winner: Winner; fast: number; n: number; excluded: boolean }>(
+        `SELECT t.client, t.a, t.b, t.winner, t.fast, t.n, (x.client IS NOT NULL) AS excluded
+         FROM (SELECT client, a, b, winner, (count(*) FILTER (WHERE decide_ms < $1::float8))::int AS fast, count(*)::int AS n
+               FROM votes GROUP BY client, a, b, winner) t
+         LEFT JOIN excluded_clients x ON x.client = t.client`,
         [minDecideMs],
       );
-      return res.rows;
+      return splitFast(res.rows);
     });
   }
 

@@ -28,6 +28,28 @@ export interface TallyGroup {
   n: number;
 }
 
+/** A tally row as both stores' queries return it: the fast votes counted within the group. */
+export interface TallyRow {
+  client: string;
+  a: string;
+  b: string;
+  winner: Winner;
+  fast: number;
+  n: number;
+  excluded: number | boolean;
+}
+
+/** One group per (client, pair, outcome) with a count of fast votes becomes up to two groups, fast and not. */
+export function splitFast(rows: readonly TallyRow[]): TallyGroup[] {
+  const out: TallyGroup[] = [];
+  for (const r of rows) {
+    const base = { client: r.client, a: r.a, b: r.b, winner: r.winner, excluded: r.excluded === true || r.excluded === 1 };
+    if (r.fast > 0) out.push({ ...base, fast: true, n: r.fast });
+    if (r.n > r.fast) out.push({ ...base, fast: false, n: r.n - r.fast });
+  }
+  return out;
+}
+
 export interface ExcludedClient {
   client: string;
   reason: string;
