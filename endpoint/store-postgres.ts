@@ -8,7 +8,9 @@ import type { Vote, Winner } from '../src/shared/votes';
 import { MIGRATIONS_TABLE, pendingMigrations, SCHEMA_VERSION } from './migrations';
 import {
   redactUrl,
+  rowToVote,
   splitFast,
+  VOTE_COLUMNS,
   StoreUnavailableError,
   type ExcludedClient,
   type InsertResult,
@@ -17,6 +19,7 @@ import {
   type ModerationResult,
   type StoreOptions,
   type TallyGroup,
+  type VoteRow,
   type VoteStore,
 } from './store';
 
@@ -135,6 +138,14 @@ export class PostgresVoteStore implements VoteStore {
 
   count(): Promise<number> {
     return this.#run('count', async (c) => (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM votes')).rows[0].n);
+  }
+
+  readVotes(afterId: string | null, limit: number): Promise<Vote[]> {
+    return this.#run('read', async (c) => {
+      // ts is BIGINT (a string from pg); rowToVote makes it a number again.
+      const res = await c.query<VoteRow>(`SELECT ${VOTE_COLUMNS} FROM votes WHERE id > $1 ORDER BY id LIMIT $2`, [afterId ?? '', limit]);
+      return res.rows.map(rowToVote);
+    });
   }
 
   signature(): Promise<string> {

@@ -3,7 +3,9 @@ import Database from 'better-sqlite3';
 import type { Vote } from '../src/shared/votes';
 import { MIGRATIONS_TABLE, pendingMigrations, SCHEMA_VERSION } from './migrations';
 import {
+  rowToVote,
   splitFast,
+  VOTE_COLUMNS,
   StoreUnavailableError,
   type ExcludedClient,
   type InsertResult,
@@ -12,6 +14,7 @@ import {
   type ModerationResult,
   type TallyGroup,
   type TallyRow,
+  type VoteRow,
   type VoteStore,
 } from './store';
 
@@ -100,6 +103,12 @@ export class SqliteVoteStore implements VoteStore {
 
   count(): Promise<number> {
     return this.#guard('count', () => (this.#db.prepare('SELECT COUNT(*) AS n FROM votes').get() as { n: number }).n);
+  }
+
+  readVotes(afterId: string | null, limit: number): Promise<Vote[]> {
+    return this.#guard('read', () =>
+      (this.#db.prepare(`SELECT ${VOTE_COLUMNS} FROM votes WHERE id > ? ORDER BY id LIMIT ?`).all(afterId ?? '', limit) as VoteRow[]).map(rowToVote),
+    );
   }
 
   signature(): Promise<string> {

@@ -50,6 +50,40 @@ export function splitFast(rows: readonly TallyRow[]): TallyGroup[] {
   return out;
 }
 
+/** A votes row as both stores return it, before it becomes a Vote again. */
+export interface VoteRow {
+  id: string;
+  a: string;
+  a_version: string;
+  b: string;
+  b_version: string;
+  winner: Winner;
+  client: string;
+  ts: number;
+  session: string;
+  listen_a_ms: number;
+  listen_b_ms: number;
+  decide_ms: number;
+}
+
+export const VOTE_COLUMNS = 'id, a, a_version, b, b_version, winner, client, ts, session, listen_a_ms, listen_b_ms, decide_ms';
+
+export function rowToVote(r: VoteRow): Vote {
+  return {
+    id: r.id,
+    a: r.a,
+    aVersion: r.a_version,
+    b: r.b,
+    bVersion: r.b_version,
+    winner: r.winner,
+    client: r.client,
+    ts: Number(r.ts),
+    session: r.session,
+    listenMs: { a: r.listen_a_ms, b: r.listen_b_ms },
+    decideMs: r.decide_ms,
+  };
+}
+
 export interface ExcludedClient {
   client: string;
   reason: string;
@@ -88,6 +122,8 @@ export interface VoteStore {
   /** Stores a validated batch atomically; votes whose id is already stored (or repeated in the batch) are duplicates. */
   insert(votes: readonly Vote[], receivedAt?: number): Promise<InsertResult>;
   count(): Promise<number>;
+  /** Up to `limit` stored votes with ids after `afterId` (null: from the start), in id order: for copying a store. */
+  readVotes(afterId: string | null, limit: number): Promise<Vote[]>;
   /** Changes whenever a vote is stored or a client is excluded or restored (votes are never deleted). */
   signature(): Promise<string>;
   tally(minDecideMs: number): Promise<TallyGroup[]>;

@@ -14,6 +14,7 @@ import { startLocalPostgres, type LocalPostgres } from '../../endpoint/local-pos
 import { MIGRATIONS, SCHEMA_VERSION } from '../../endpoint/migrations';
 import { openStore, StoreUnavailableError, type VoteStore } from '../../endpoint/store';
 import { SqliteVoteStore } from '../../endpoint/store-sqlite';
+import { copyVotes } from '../../endpoint/copy-votes';
 import { PostgresVoteStore } from '../../endpoint/store-postgres';
 
 const dir = mkdtempSync(join(tmpdir(), 'vote-store-'));
@@ -196,5 +197,25 @@ describe('vote stores', () => {
     expect(err).toBeInstanceOf(StoreUnavailableError);
     expect((err as Error).message).toMatch(/^PostgreSQL postgres:\/\/votes:\*\*\*@127\.0\.0\.1:\d+\/votes unreachable: /);
     expect((err as Error).message).not.toContain('secret');
+  });
+
+  it('copy a SQLite file to PostgreSQL, votes and exclusions, to the same leaderboard, and copy only what is missing when run again', async () => {
+    const sqlite = await fresh('sqlite', 'copy_from');
+    const target = await fresh('postgres', 'copy_to');
+    await sqlite.migrate();
+    await target.migrate();
+    const votes = loadVotes(12_345, 13);
+    for (let i = 0; i < votes.length; i += 500) await sqlite.insert(votes.slice(i, i + 500));
+    await sqlite.exclude(votes[0].client, 'copied exclusion', 'dave', 1_767_225_600_000);
+    await target.insert(votes.slice(100, 600)); // some already there
+    const first = await copyVotes(sqlite, target, 1000);
+    expect(first).toMatchObject({ read: 12_345, accepted: 12_345 - 500, duplicates: 500, exclusionsCopied: 1 });
+    expect(await target.count()).toBe(12_345);
+    expect(await target.readVotes(null, 12_345)).toEqual(await sqlite.readVotes(null, 12_345));
+    expect((await target.excludedClients()).map((x) => [x.client, x.reason, x.moderator, x.excludedAt])).toEqual([[votes[0].client, 'copied exclusion', 'dave', 1_767_225_600_000]]);
+    expect(leaderboardFromTally(await target.tally(1000), FIT)).toEqual(leaderboardFromTally(await sqlite.tally(1000), FIT));
+    const more = loadVotes(100, 14);
+    await sqlite.insert(more);
+    expect(await copyVotes(sqlite, target, 1000)).toMatchObject({ read: 12_445, accepted: 100, duplicates: 12_345, exclusionsCopied: 0 });
   });
 });
