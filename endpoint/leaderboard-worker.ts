@@ -14,10 +14,12 @@ export interface WorkerSetup {
 }
 
 export type WorkerJob =
+  | { id: number; kind: 'warm' }
   | { id: number; kind: 'fit'; options: LeaderboardFitOptions; knownSignature: string | null }
   | { id: number; kind: 'flags'; options: LeaderboardFitOptions };
 
 export type WorkerReply =
+  | { id: number; ok: true; kind: 'warm' }
   | { id: number; ok: true; kind: 'fit'; unchanged: true; signature: string }
   | { id: number; ok: true; kind: 'fit'; unchanged: false; signature: string; body: string; votes: number; dbMs: number; fitMs: number }
   | { id: number; ok: true; kind: 'flags'; flags: ReturnType<typeof flagsFromTally> }
@@ -30,6 +32,7 @@ const getStore = () =>
 
 async function run(job: WorkerJob): Promise<WorkerReply> {
   const s = getStore();
+  if (job.kind === 'warm') return { id: job.id, ok: true, kind: 'warm' };
   if (job.kind === 'flags') {
     return { id: job.id, ok: true, kind: 'flags', flags: flagsFromTally(await s.tally(job.options.minDecideMs), job.options) };
   }

@@ -97,8 +97,16 @@ export async function startLocalPostgres(opts: LocalPostgresOptions = {}): Promi
   const asRoot = process.getuid?.() === 0;
   const user = asRoot ? (userExists('postgres') ? 'postgres' : 'nobody') : null;
   if (asRoot && !onPath('runuser')) throw new Error('running as root, but runuser (util-linux) is missing: cannot start PostgreSQL as an unprivileged user');
-  const dir = mkdtempSync(join(tmpdir(), 'votes-pg-'));
-  if (user) chownSync(dir, idOf(user, '-u'), idOf(user, '-g'));
+  let dir = mkdtempSync(join(tmpdir(), 'votes-pg-'));
+  if (user) {
+    chownSync(dir, idOf(user, '-u'), idOf(user, '-g'));
+    // TMPDIR may sit under a folder only root can enter (/root/tmp): then use /tmp.
+    if (spawnSync('runuser', ['-u', user, '--', 'test', '-w', dir]).status !== 0) {
+      rmSync(dir, { recursive: true, force: true });
+      dir = mkdtempSync('/tmp/votes-pg-');
+      chownSync(dir, idOf(user, '-u'), idOf(user, '-g'));
+    }
+  }
   const data = join(dir, 'data');
   const log = join(dir, 'server.log');
   const port = await freePort();

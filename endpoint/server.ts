@@ -232,6 +232,9 @@ export async function createVoteEndpoint(options: EndpointOptions): Promise<Vote
     return reply as K;
   }
 
+  // Load the worker (and its connection) now, so the first leaderboard request does not pay for it.
+  if (migrated) void runJob({ kind: 'warm' }).catch(() => {});
+
   // ---- The leaderboard cache. ----
   // `generation` counts this process's changes (accepted votes, moderation); the store's signature catches
   // changes made by other processes sharing the database, checked at most every leaderboardRecheckMs.
