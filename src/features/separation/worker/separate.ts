@@ -2,8 +2,8 @@
 // spectra are alive at once), each separated by the classical method or an ONNX model, joined by crossfades.
 import { transfer } from 'comlink';
 import { fftJsReal, loadPffftReal, type RealFft } from '../../../dsp/real-fft';
-import { contextSamples, FOUR_STEMS, paramsForRate, separateClassical } from '../../../dsp/separation';
-import { addSegment, overlapFor, planSegments, segmentWeights } from '../../../dsp/segments';
+import { FOUR_STEMS, paramsForRate } from '../../../dsp/separation';
+import { classicalRun, separateInSegments } from './segmented';
 import { wholePercents } from '../../../shared/jobs';
 import type { SeparationRuntime } from '../../../shared/separation';
 import { configureOrtForBrowser } from '../../../ml/browser';
@@ -29,14 +29,10 @@ function realFft(size: number): Promise<{ fft: RealFft; kind: SeparationRuntime[
   return p;
 }
 
-/** Crossfade length between segments. */
-const FADE_SECONDS = 1;
-
 export const separationWorker: SeparationWorkerApi = {
   async separate(req, onProgress) {
     const report = wholePercents(onProgress);
     const { sampleRate, separator, part } = req;
-    const length = req.channels[0].length;
     const where = part.count > 1 ? `part ${part.index + 1}/${part.count} · ` : '';
     let stemNames: string[];
     let runtime: SeparationRuntime;
@@ -49,12 +45,7 @@ export const separationWorker: SeparationWorkerApi = {
       const { fft, kind } = await realFft(p.fftSize);
       stemNames = [...FOUR_STEMS];
       runtime = { separator: 'classical-hpss', ep: 'cpu', fft: kind, fallbackReason: null, fetchEvents: [] };
-      context = contextSamples(p);
-      align = p.hopSize;
-      run = async (channels, onStage) => {
-        const stems = separateClassical(channels, sampleRate, fft, p, { onStage });
-        return FOUR_STEMS.map((s) => stems[s]);
-      };
+      ({ context, align, run } = classicalRun(sampleRate, fft, p));
     } else {
       configureOrtForBrowser();
       const { fft, kind } = await realFft(UMX_FFT);
@@ -74,19 +65,11 @@ export const separationWorker: SeparationWorkerApi = {
       };
     }
 
-    const fade = Math.round(FADE_SECONDS * sampleRate);
-    const segment = Math.max(Math.round(req.segmentSeconds * sampleRate), 2 * overlapFor(context, fade) + align);
-    const plan = planSegments(length, { segment, overlap: overlapFor(context, fade), fade, align });
-    const out = stemNames.map(() => req.channels.map(() => new Float32Array(length)));
-    for (const [i, seg] of plan.entries()) {
-      const slice = req.channels.map((c) => c.subarray(seg.start, seg.end));
-      const stage = (name: string, f: number) => report({ fraction: (i + f) / plan.length, stage: `${where}segment ${i + 1}/${plan.length} · ${name}` });
-      const stems = await run(slice, stage);
-      const w = segmentWeights(seg);
-      stems.forEach((chs, s) => chs.forEach((ch, c) => addSegment(out[s][c], ch, seg, w)));
-    }
+    const { stems: out, segments } = await separateInSegments(req.channels, sampleRate, stemNames.length, { run, context, align }, req.segmentSeconds, (fraction, i, n, name) =>
+      report({ fraction, stage: `${where}segment ${i + 1}/${n} · ${name}` }),
+    );
     report({ fraction: 1, stage: `${where}done` });
-    const result = { stems: stemNames.map((name, s) => ({ name, channels: out[s] })), runtime, segments: plan.length };
+    const result = { stems: stemNames.map((name, s) => ({ name, channels: out[s] })), runtime, segments };
     return transfer(result, out.flat().map((c) => c.buffer as ArrayBuffer));
   },
 };
