@@ -1,6 +1,6 @@
 // Separation desk: a finished stereo mix in, its stems out as the tracks of a new session. Orchestration only: the
 // decode runs on the studio's decode worker, the separation on two separation workers (one half of the song each).
-import { transfer } from 'comlink';
+import { proxy, transfer } from 'comlink';
 import type { Studio } from '../studio';
 import { decodeWorkers, type DecodedAudio } from '../studio';
 import { separationWorkers } from './workers';
@@ -139,10 +139,16 @@ export class SeparationDesk {
         label: `Decode ${file.name} for separation`,
         signal: ctrl.signal,
         task: (api, onProgress) =>
-          api.decode(file, file.name, SEPARATION_RATE, (p) => {
-            onProgress(p);
-            this.progress = p;
-          }),
+          api.decode(
+            file,
+            file.name,
+            SEPARATION_RATE,
+            // A callback crosses to the worker only as a comlink proxy; the job system's own is one already.
+            proxy((p: JobProgress) => {
+              onProgress(p);
+              this.progress = p;
+            }),
+          ),
       });
       const warnings = [...decoded.warnings];
       const channels = toFloat(decoded.channels);
@@ -269,12 +275,12 @@ export class SeparationDesk {
           task: (api, onProgress) =>
             api.separate(
               transfer({ channels: part, sampleRate: rate, separator: spec, segmentSeconds, part: { index, count: plan.length } }, part.map((c) => c.buffer)),
-              (p) => {
+              proxy((p: JobProgress) => {
                 onProgress(p);
                 fractions[index] = p.fraction ?? fractions[index];
                 stages[index] = p.stage ?? stages[index];
                 this.progress = { fraction: fractions.reduce((a, b) => a + b, 0) / plan.length, stage: stages.filter(Boolean).join(' | ') };
-              },
+              }),
             ),
         });
         return { part: result, start: seg.start, end: seg.end, weights: segmentWeights(seg) };
