@@ -32,6 +32,8 @@ const FACTS: [term: string, read: (m: ModelMeta, variants: number) => string | u
   ['Commercial use', (m) => commercialUseText(m.commercialUse)],
   ['Created', (m) => m.created],
   ['Evaluation', (m) => (m.metrics ? Object.entries(m.metrics).map(([k, v]) => `${k} ${v}`).join(', ') : undefined)],
+  ['Stems', (m) => m.stems?.join(', ')],
+  ['Tested', (m) => m.tested],
   ['Note', (m) => m.note],
 ];
 

@@ -2,6 +2,8 @@
 // state is made when its tab is first opened, so a feature nobody opens starts no worker and loads no model.
 import type { Component } from 'svelte';
 import type { Studio } from './studio';
+import { SeparationDesk } from './separation/separation.svelte';
+import SeparationPanel from './separation/ui/SeparationPanel.svelte';
 
 /** What App needs of a desk's rune state class. */
 export interface DeskState {
@@ -27,4 +29,6 @@ export function desk<S extends DeskState>(entry: DeskEntry<S>): DeskEntry {
   return entry as unknown as DeskEntry;
 }
 
-export const DESKS: readonly DeskEntry[] = [];
+export const DESKS: readonly DeskEntry[] = [
+  desk({ id: 'separate', label: 'Separate', create: (studio) => new SeparationDesk(studio), Panel: SeparationPanel, drop: (d, files) => d.choose(files) }),
+];

@@ -51,6 +51,10 @@ export interface ModelMeta {
   source?: string;
   /** The file a shipped file was derived from by a script in this repository (path from the repository root). */
   derivedFrom?: { path: string; sha256: string; sizeBytes: number };
+  /** What was and was not tested with the real weights on this project's machines; said in the panel and in About. */
+  tested?: string;
+  /** The stems a separation model gives, in order. */
+  stems?: string[];
 }
 
 const sha256 = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits'));
@@ -82,6 +86,8 @@ const MetaSchema = v.pipe(
     note: v.optional(text),
     source: v.optional(text),
     derivedFrom: v.optional(v.strictObject({ path: text, sha256, sizeBytes: byteCount })),
+    tested: v.optional(text),
+    stems: v.optional(v.pipe(v.array(text), v.nonEmpty('must list at least one stem'))),
   }),
   v.check((m) => (m.dtype === 'none') === (m.files.length === 0), "dtype 'none' means no files, and files need a dtype"),
 );
