@@ -1,7 +1,7 @@
 // Votes drawn from known Bradley–Terry strengths, for the load script and the rating tests. Deterministic per seed.
 import type { Vote, Winner } from '../src/shared/votes';
 import { RATING_BASE, RATING_SCALE } from '../src/rating/bradley-terry';
-import { seededRandom } from '../src/rating/random';
+import { seededRandom } from '../src/shared/random';
 
 export interface SimulationOptions {
   /** True ratings on the leaderboard scale (1000 + 400·log10 strength); a centred set is what a fit recovers. */

@@ -1,37 +1,36 @@
-// Every auto-mix model the app offers: its registry entry (meta.json) and its runner, loaded on demand.
-import type { AutomixRunner, ModelMeta } from '../src/shared/automix';
-import equalLoudnessMeta from './equal-loudness/meta.json';
-import mixnetFp32Meta from './mixnet/meta.fp32.json';
-import mixnetFp16Meta from './mixnet/meta.fp16.json';
-import mixnetInt8Meta from './mixnet/meta.int8.json';
+// Every model the app offers, for every task: each models/<folder>/meta.json is an entry (or an array of dtype
+// variants), so adding a model is adding a folder. Runners load on demand from the folder's runner.ts.
+import type { AutomixRunner } from '../src/shared/automix';
+import type { ModelMeta, ModelTask } from '../src/shared/model-meta';
+import { entriesFor, entryById, registryEntries, type RegisteredModel } from './entries';
 
-export const MODEL_REGISTRY: readonly ModelMeta[] = [equalLoudnessMeta as ModelMeta, mixnetFp32Meta as ModelMeta, mixnetFp16Meta as ModelMeta, mixnetInt8Meta as ModelMeta];
+export type { RegisteredModel } from './entries';
 
-const RUNNERS: Record<string, () => Promise<AutomixRunner>> = {
-  // Dynamic imports keep a model's runner (and later its ORT session) out of the first load.
-  'equal-loudness': async () => (await import('./equal-loudness/runner')).equalLoudnessRunner,
-  'mixnet-fp32': () => mixnetRunner('fp32'),
-  'mixnet-fp16': () => mixnetRunner('fp16'),
-  'mixnet-int8': () => mixnetRunner('int8'),
-};
+export const MODEL_REGISTRY: readonly RegisteredModel[] = registryEntries(import.meta.glob('./*/meta.json', { eager: true, import: 'default' }));
 
-/** A mixnet variant whose weights go through the hash-checked cache and the device self-check. */
-async function mixnetRunner(variant: 'fp32' | 'fp16' | 'int8'): Promise<AutomixRunner> {
-  const [{ createMixnetRunner, mixnetCheckFeeds, mixnetModelId, mixnetModelUrl }, { openRegistryModel }] = await Promise.all([
-    import('./mixnet/runner'),
-    import('../src/ml/registry-loader'),
-  ]);
-  return createMixnetRunner(variant, (v, opts) => openRegistryModel(modelMeta(mixnetModelId(v)), mixnetModelUrl(v).href, mixnetCheckFeeds, opts));
+export function modelsFor<T extends ModelTask>(task: T): RegisteredModel<T>[] {
+  return entriesFor(MODEL_REGISTRY, task);
 }
 
-export function modelMeta(id: string): ModelMeta {
-  const meta = MODEL_REGISTRY.find((m) => m.id === id);
-  if (!meta) throw new Error(`Unknown auto-mix model "${id}"; the registry has ${MODEL_REGISTRY.map((m) => m.id).join(', ')}.`);
-  return meta;
+export function modelMeta<T extends ModelTask = ModelTask>(id: string, task?: T): RegisteredModel<T> {
+  return entryById(MODEL_REGISTRY, id, task);
 }
+
+/** What a folder's runner.ts exports for each task it serves. */
+interface RunnerModule {
+  automixRunner?: (meta: ModelMeta) => Promise<AutomixRunner>;
+}
+
+// Lazy: a runner (and later its ORT session) stays out of the first load.
+const RUNNERS = import.meta.glob<RunnerModule>('./*/runner.ts');
 
 export async function runnerFor(id: string): Promise<AutomixRunner> {
-  const load = RUNNERS[id];
-  if (!load) throw new Error(`Auto-mix model "${id}" has no runner; the registry has ${Object.keys(RUNNERS).join(', ')}.`);
-  return load();
+  const meta = modelsFor('automix').find((m) => m.id === id);
+  const load = meta && RUNNERS[`./${meta.folder}/runner.ts`];
+  const factory = load && (await load()).automixRunner;
+  if (!meta || !factory) {
+    const withRunner = modelsFor('automix').filter((m) => RUNNERS[`./${m.folder}/runner.ts`]);
+    throw new Error(`Auto-mix model "${id}" has no runner; the registry has ${withRunner.map((m) => m.id).join(', ')}.`);
+  }
+  return factory(meta);
 }

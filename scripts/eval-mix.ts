@@ -22,14 +22,16 @@ import { existsSync, readdirSync, readFileSync, writeFileSync, renameSync } from
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { equalLoudnessRunner } from '../models/equal-loudness/runner';
 import { MIXNET_VARIANTS, mixnetModelId } from '../models/mixnet/runner';
-import type { AutomixOutput, ModelMeta } from '../src/shared/automix';
+import type { AutomixOutput } from '../src/shared/automix';
+import { readModelRegistry, writeModelEntries } from '../models/registry-node';
 import type { TrackFeatures } from '../src/shared/features';
 import { defaultTrackSettings, type TrackSettings } from '../src/shared/mix';
 import { integratedLoudness } from '../src/dsp/loudness';
 import { resample } from '../src/dsp/resample';
 import { analyseTrack } from '../src/dsp/track-features';
 import { parseWav } from '../src/dsp/wav';
-import { applyTrackSettings, corruptAudio, corruptFeatures, mulberry32, restoringSettings, sampleCorruption, type Corruption } from './automix/corruption';
+import { seededRandom } from '../src/shared/random';
+import { applyTrackSettings, corruptAudio, corruptFeatures, restoringSettings, sampleCorruption, type Corruption } from './automix/corruption';
 import { nodeMixnetRunner } from './automix/mixnet-node';
 import { multiResolutionStftDistances } from './automix/mrstft';
 import { FEATURES_DIR, readSplit, REPO_ROOT, SONGS_DIR } from './automix/paths';
@@ -138,7 +140,7 @@ const median = (a: number[]): number => {
 
 async function evaluateSong(song: SongInput): Promise<SongResult> {
   const started = performance.now();
-  const random = mulberry32(seed ^ hashString(song.name));
+  const random = seededRandom(seed ^ hashString(song.name));
   const corruptions: Corruption[] = song.stems.map(() => sampleCorruption(random));
   const musicianLufs = song.stems.map((s) => integratedLoudness(s.channels, SESSION_RATE));
   const evaluated = musicianLufs.flatMap((l, i) => (l > EVALUATED_LUFS ? [i] : []));
@@ -269,29 +271,26 @@ function loadCached(slug: string): SongFeatures | null {
   return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as SongFeatures) : null;
 }
 
-function writeJsonAtomic(path: string, value: unknown): void {
-  writeFileSync(path + '.tmp', JSON.stringify(value, null, 2) + '\n');
-  renameSync(path + '.tmp', path);
-}
-
 function updateRegistry(validation: SongResult[], independent: SongResult[]): void {
-  const metaFiles: Record<ModelId, string> = { 'equal-loudness': join(REPO_ROOT, 'models/equal-loudness/meta.json') };
-  for (const v of MIXNET_VARIANTS) metaFiles[mixnetModelId(v)] = join(REPO_ROOT, `models/mixnet/meta.${v}.json`);
-  for (const [id, path] of Object.entries(metaFiles)) {
-    if (!existsSync(path)) continue;
-    const meta = JSON.parse(readFileSync(path, 'utf8')) as ModelMeta;
-    const metrics: Record<string, number> = {};
-    const v = summarise(validation, id);
-    for (const [k, val] of Object.entries(v)) metrics[k] = round(val, 3);
-    metrics.eval_songs = validation.length;
-    metrics.eval_seed = seed;
-    if (independent.length) {
-      const s = summarise(independent, id);
-      for (const [k, val] of Object.entries(s)) metrics[`independent_${k}`] = round(val, 3);
-      metrics.independent_songs = independent.length;
-    }
-    meta.metrics = metrics;
-    writeJsonAtomic(path, meta);
+  const registry = readModelRegistry();
+  const ids = new Set<string>(MODEL_IDS);
+  // Each folder's meta.json is rewritten whole, its other entries untouched.
+  for (const folder of new Set(registry.filter((m) => ids.has(m.id)).map((m) => m.folder))) {
+    const entries = registry.filter((m) => m.folder === folder).map((meta) => {
+      if (!ids.has(meta.id)) return meta;
+      const metrics: Record<string, number> = {};
+      const v = summarise(validation, meta.id as ModelId);
+      for (const [k, val] of Object.entries(v)) metrics[k] = round(val, 3);
+      metrics.eval_songs = validation.length;
+      metrics.eval_seed = seed;
+      if (independent.length) {
+        const s = summarise(independent, meta.id as ModelId);
+        for (const [k, val] of Object.entries(s)) metrics[`independent_${k}`] = round(val, 3);
+        metrics.independent_songs = independent.length;
+      }
+      return { ...meta, metrics };
+    });
+    writeModelEntries(folder, entries);
   }
 }
 

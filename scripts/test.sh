@@ -9,6 +9,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm install --no-audit --no-fund
 fi
 bash scripts/ensure-chromium.sh
+bash scripts/ensure-postgres.sh
 npm run check
 npx vitest run
 npm run build

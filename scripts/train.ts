@@ -8,12 +8,14 @@
 //   npm run train -- --cv [--grid JSON]  4-fold cross-validation over the training songs only (no export)
 //   npm run train -- --allow-missing    train on the songs whose features exist (a render failed or is still running)
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isSilentTrack, MIXNET_FEATURE_NAMES, MIXNET_FEATURES, MIXNET_OUTPUT_NAMES, MIXNET_OUTPUTS } from '../models/mixnet/features';
-import type { ModelMeta } from '../src/shared/automix';
+import type { ModelMeta } from '../src/shared/model-meta';
+import { readModelRegistry, writeModelEntries } from '../models/registry-node';
 import type { TrackFeatures } from '../src/shared/features';
-import { CORRUPTION, corruptFeatures, mulberry32, sampleCorruption } from './automix/corruption';
+import { seededRandom } from '../src/shared/random';
+import { CORRUPTION, corruptFeatures, sampleCorruption } from './automix/corruption';
 import { assembleSession, loadSongFeatures, songExamples, type StemExamples } from './automix/dataset';
 import { SONG_LICENCES } from './automix/licences';
 import { mixnetForward, type MixnetWeights } from './automix/mixnet-weights';
@@ -150,7 +152,7 @@ async function main(): Promise<void> {
     }
   }
   const runnerSong = validationSongs[0];
-  const random = mulberry32(VALIDATION_SEED);
+  const random = seededRandom(VALIDATION_SEED);
   const runnerTracks: TrackFeatures[] = runnerSong.stems.map((s) => corruptFeatures(s, sampleCorruption(random)));
   const runnerSilent = runnerTracks.filter(isSilentTrack).length;
 
@@ -179,6 +181,9 @@ async function main(): Promise<void> {
   const trainedOn = trainSongs.map((s) => s.slug);
   const trainingData = describeTrainingData(trainedOn, stems);
   const licence = describeLicence(trainedOn);
+  // Evaluation metrics belong to the weights they measured: a retrain clears them until `npm run eval:mix`.
+  const previous = existsSync(join(MODEL_DIR, 'meta.json')) ? readModelRegistry().filter((m) => m.folder === 'mixnet') : [];
+  const entries: ModelMeta[] = [];
   const architecture = `DeepSets, permutation-equivariant: per-track MLP ${MIXNET_FEATURES}→${w.hidden}, two layers ${w.hidden}→${w.hidden} each adding the mean over the session's tracks (×V), linear head →${MIXNET_OUTPUTS}; gain = the network's correction + (keep − 1) × the track's current relative loudness, keep = ${(w.levelKeep ?? 0).toFixed(3)} (learnt), session mean removed. ${paramCount(w) + 1} parameters.`;
   for (const dtype of ['fp32', 'fp16', 'int8'] as const) {
     const file = `mixnet.${dtype}.onnx`;
@@ -187,7 +192,6 @@ async function main(): Promise<void> {
       metadata: { version: MIXNET_VERSION, dtype, seed: String(cfg.seed), features: MIXNET_FEATURE_NAMES.join(','), outputs: MIXNET_OUTPUT_NAMES.join(',') },
     });
     writeAtomic(join(MODEL_DIR, file), bytes);
-    const metaPath = join(MODEL_DIR, `meta.${dtype}.json`);
     const meta: ModelMeta = {
       id: `mixnet-${dtype}`,
       label: `mixnet (${dtype === 'fp32' ? 'float32' : dtype === 'fp16' ? 'float16' : 'int8'})`,
@@ -199,27 +203,26 @@ async function main(): Promise<void> {
         output: `"settings" float32 [tracks, ${MIXNET_OUTPUTS}]: ${MIXNET_OUTPUT_NAMES.join(', ')} (dB, −1…1, dB ×4). Silent tracks get a null gain from the runner; the compressor is left as it is (comp: null) and master gain 0 dB.`,
       },
       dtype: dtype === 'fp32' ? 'float32' : dtype === 'fp16' ? 'float16' : 'int8',
-      sha256: sha256(bytes),
-      sizeBytes: bytes.length,
+      files: [{ name: file, sha256: sha256(bytes), sizeBytes: bytes.length }],
+      licence,
+      // CC-BY-SA, Artistic-2.0 and GPL-2+ all allow commercial use (with attribution and share-alike).
+      commercialUse: true,
+      trainingData,
+      metrics: null,
+      created,
       note:
         dtype === 'fp32'
           ? 'Reference weights; the runner clamps every output to the contract ranges.'
           : dtype === 'fp16'
             ? `Weight matrices stored as float16 and Cast to float32; compute and I/O in float32. Largest difference from fp32 on the fixture sessions: ${tolerance.fp16.maxGainDb.toFixed(3)} dB gain.`
             : `Weight matrices quantized to int8 per output column (DequantizeLinear, QDQ weight-only); compute and I/O in float32. Largest difference from fp32 on the fixture sessions: ${tolerance.int8.maxGainDb.toFixed(3)} dB gain.`,
-      trainingData,
-      licence,
-      metrics: null,
-      created,
     };
-    // Evaluation metrics belong to the weights they measured: a retrain clears them until `npm run eval:mix`.
-    if (existsSync(metaPath)) {
-      const old = JSON.parse(readFileSync(metaPath, 'utf8')) as ModelMeta;
-      if (old.sha256 === meta.sha256) meta.metrics = old.metrics;
-    }
-    writeAtomic(metaPath, JSON.stringify(meta, null, 2) + '\n');
-    log(`wrote ${file}: ${bytes.length} bytes, sha256 ${meta.sha256}`);
+    const old = previous.find((m) => m.id === meta.id);
+    if (old?.files[0]?.sha256 === meta.files[0].sha256) meta.metrics = old.metrics;
+    entries.push(meta);
+    log(`wrote ${file}: ${bytes.length} bytes, sha256 ${meta.files[0].sha256}`);
   }
+  writeModelEntries('mixnet', entries);
 
   const fixture = {
     note: 'Written by `npm run train`: inputs and the trainer\'s outputs (its float64 forward pass of the exported float32 weights). tests/unit/mixnet.test.ts checks the ONNX exports against them.',

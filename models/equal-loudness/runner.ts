@@ -26,3 +26,6 @@ export const equalLoudnessRunner: AutomixRunner = {
   id: 'equal-loudness',
   run: async (input) => equalLoudness(input),
 };
+
+/** The registry's way to get this folder's auto-mix runner (models/registry.ts runnerFor). */
+export const automixRunner = async (): Promise<AutomixRunner> => equalLoudnessRunner;

@@ -6,11 +6,13 @@
 // silent tracks keep their fader (gain null), the compressor is left alone (comp null, the model
 // was not trained on dynamics), master gain 0 dB; everything is clamped to the contract's ranges.
 //
-// Where the weights come from is a seam (MixnetSessionLoader): the browser default fetches the
-// .onnx that Vite emits next to this module; Node tests read the file from disk.
+// Where the weights come from is a seam (MixnetSessionLoader): in the browser, automixRunner(meta) opens the
+// .onnx that Vite emits next to this module through src/ml/registry-loader.ts; Node reads it from disk
+// (models/registry-node.ts), hash-checked against the same entry.
 import { assertAutomixTrackCount, clampAutomixOutput, neutralTrackOutput, type AutomixEqGains, type AutomixInput, type AutomixOutput, type AutomixRunner, type AutomixRunOptions, type AutomixRuntimeInfo } from '../../src/shared/automix';
 import { CancelledError } from '../../src/shared/errors';
-import { openSession, type ModelSession, type TensorData } from '../../src/ml/ort';
+import type { ModelSession, TensorData } from '../../src/ml/ort';
+import type { ModelMeta } from '../../src/shared/model-meta';
 import { MIXNET_FEATURES, MIXNET_OUTPUTS, mixnetInput } from './features';
 
 export type MixnetVariant = 'fp32' | 'fp16' | 'int8';
@@ -38,17 +40,20 @@ export function mixnetModelUrl(variant: MixnetVariant): URL {
   }
 }
 
-/** Browser default: fetch the app's own copy and open it on WASM. */
-export const fetchMixnetSession: MixnetSessionLoader = async (variant) => {
-  const started = performance.now();
-  const url = mixnetModelUrl(variant);
-  const session = await openSession(mixnetModelId(variant), async () => {
-    const response = await fetch(url);
-    if (!response.ok) throw new Error(`Could not download ${url.pathname} for auto-mix model ${mixnetModelId(variant)}: HTTP ${response.status}.`);
-    return new Uint8Array(await response.arrayBuffer());
-  });
-  return { session, runtime: { ep: session.ep, fallbackReason: null, selfCheckDiff: null, fetchEvents: [], loadMs: performance.now() - started } };
-};
+/** The browser's runner for a registry entry: its weights through the one registry loader (hash-checked cache, device self-check). */
+export async function automixRunner(meta: ModelMeta): Promise<AutomixRunner> {
+  const variant = mixnetVariantOf(meta);
+  // Imported here: the loader brings IndexedDB, which Node scripts using this runner do not need.
+  const { openRegistryModel } = await import('../../src/ml/registry-loader');
+  return createMixnetRunner(variant, (v, opts) => openRegistryModel(meta, mixnetModelUrl(v).href, mixnetCheckFeeds, opts));
+}
+
+/** Which variant an entry is, from its weights' type. */
+export function mixnetVariantOf(meta: ModelMeta): MixnetVariant {
+  const variant = ({ float32: 'fp32', float16: 'fp16', int8: 'int8' } as const)[meta.dtype as 'float32' | 'float16' | 'int8'];
+  if (!variant || meta.id !== mixnetModelId(variant)) throw new Error(`Registry entry "${meta.id}" (${meta.dtype}) is not a mixnet variant this runner knows (${MIXNET_VARIANTS.map(mixnetModelId).join(', ')}).`);
+  return variant;
+}
 
 /** The graph's input for a session, and which input tracks its rows are. */
 export function mixnetFeeds(input: AutomixInput): { feeds: Record<string, TensorData>; active: number[] } {
@@ -79,7 +84,7 @@ export function mixnetOutput(trackCount: number, active: readonly number[], sett
   return clampAutomixOutput({ tracks, master: { gainDb: 0 } });
 }
 
-export function createMixnetRunner(variant: MixnetVariant, loader: MixnetSessionLoader = fetchMixnetSession): AutomixRunner {
+export function createMixnetRunner(variant: MixnetVariant, loader: MixnetSessionLoader): AutomixRunner {
   return {
     id: mixnetModelId(variant),
     async run(input: AutomixInput, opts: AutomixRunOptions = {}): Promise<AutomixOutput> {

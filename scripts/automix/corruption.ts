@@ -31,18 +31,6 @@ export interface Corruption {
   tiltDbPerOctave: number;
 }
 
-/** Deterministic PRNG (mulberry32): seeded training and the same corruption for every model in evaluation. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function sampleCorruption(random: () => number): Corruption {
   const u = (r: number) => (2 * random() - 1) * r;
   return { gainDb: u(CORRUPTION.gainDb), pan: u(CORRUPTION.pan), tiltDbPerOctave: u(CORRUPTION.tiltDbPerOctave) };

@@ -3,7 +3,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isSilentTrack, MIXNET_FEATURES, mixnetFeatureRow } from '../../models/mixnet/features';
-import { corruptFeatures, restoringSettings, sampleCorruption, mulberry32, type Corruption } from './corruption';
+import { seededRandom } from '../../src/shared/random';
+import { corruptFeatures, restoringSettings, sampleCorruption, type Corruption } from './corruption';
 import { FEATURES_DIR } from './paths';
 import { SONG_FEATURES_VERSION, type SongFeatures, type StemFeatures } from './song-features';
 
@@ -49,7 +50,7 @@ export function songExamples(song: SongFeatures, count: number, seed: number, cl
   const reference = song.mixLufs ?? 0;
   song.stems.forEach((stem, s) => {
     if (isSilentTrack(stem.features)) return;
-    const random = mulberry32(seed * 1000 + s);
+    const random = seededRandom(seed * 1000 + s);
     const variants: Variant[] = [];
     for (let k = 0; k < count; k++) {
       const v = variantOf(stem, clean && k === 0 ? { gainDb: 0, pan: 0, tiltDbPerOctave: 0 } : sampleCorruption(random));

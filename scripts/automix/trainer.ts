@@ -7,7 +7,7 @@
 // Sessions of different sizes train together: their tracks are stacked into one [T, F] matrix and
 // the "mean over the session's tracks" is a segment mean.
 import { MIXNET_FEATURES, MIXNET_OUTPUTS } from '../../models/mixnet/features';
-import { mulberry32 } from './corruption';
+import { seededRandom } from '../../src/shared/random';
 import { assembleSession, type StemExamples } from './dataset';
 import { clipInput, MATRIX_NAMES, matrixShape, type MixnetWeights } from './mixnet-weights';
 
@@ -371,7 +371,7 @@ export function toWeights(p: Params, norm: Normalisation, hidden: number): Mixne
 }
 
 export function trainMixnet(train: StemExamples[][], norm: Normalisation, cfg: TrainConfig, log: (line: string) => void = () => {}): TrainResult {
-  const random = mulberry32(cfg.seed);
+  const random = seededRandom(cfg.seed);
   const started = performance.now();
   const p = initParams(cfg.hidden, random);
   const m = {} as Params;

@@ -2,7 +2,7 @@
 // here, in a comlink worker, with progress, status and a cancel that terminates the worker.
 import * as Comlink from 'comlink';
 import type { JobProgress, JobStatus, ProgressCallback } from '../shared/jobs';
-import { CancelledError, isAbortError, WorkerCrashError } from '../shared/errors';
+import { CancelledError, errorMessage, isAbortError, WorkerCrashError } from '../shared/errors';
 
 export interface JobView {
   id: number;
@@ -179,7 +179,7 @@ export class JobSystem {
         this.#update(job, { status: 'cancelled', endedAt: Date.now() });
         throw e instanceof Error && isAbortError(e) ? e : new CancelledError();
       }
-      this.#update(job, { status: 'failed', error: e instanceof Error ? e.message : String(e), errorName: e instanceof Error ? e.name : 'Error', endedAt: Date.now() });
+      this.#update(job, { status: 'failed', error: errorMessage(e), errorName: e instanceof Error ? e.name : 'Error', endedAt: Date.now() });
       throw e;
     } finally {
       this.#cancels.delete(job.id);

@@ -1,4 +1,5 @@
 // Band-limited sample-rate conversion (polyphase Kaiser-windowed sinc), so WAV imports at 48/96 kHz need no ffmpeg.wasm.
+import { besselI0 } from './kaiser';
 
 /** Zero crossings of the sinc on each side, at the cutoff's scale: ~80 dB stopband with KAISER_BETA. */
 const ZERO_CROSSINGS = 16;
@@ -11,18 +12,6 @@ const MAX_PHASES = 4096;
 function gcd(a: number, b: number): number {
   while (b) [a, b] = [b, a % b];
   return a;
-}
-
-/** Zeroth-order modified Bessel function of the first kind, for the Kaiser window. */
-function besselI0(x: number): number {
-  let sum = 1;
-  let term = 1;
-  for (let k = 1; k < 50; k++) {
-    term *= (x / (2 * k)) ** 2;
-    sum += term;
-    if (term < sum * 1e-12) break;
-  }
-  return sum;
 }
 
 interface PolyphaseKernel {

@@ -32,6 +32,7 @@ import { kWeightingCoefficients, KWeightingFilter, loudnessFromMeanSquare, LOUDN
 import { FRAME_SCRATCH_BYTES, type DspKernels } from './kernels';
 import { channelWeightsFor, loudnessPowersFromHops, meterHops, type MeterHops } from './loudness';
 import { melFilterbank, melRuns, MEL_FLOOR_DB, powerToDb, type MelRuns } from './mel';
+import { decimateByTwo, FEATURE_HALF_BAND } from './halfband';
 import { resample } from './resample';
 import { pcm16ToFloat32 } from './pcm16';
 import { forEachPowerFrame, frameCount, hannPowerScales, type PowerFft } from './stft';
@@ -265,7 +266,7 @@ function scanWithKernels(channels: Float32Array[] | Int16Array[], sampleRate: nu
   const blocks = hops.count;
   const frames = channels[0].length;
   const stereo = channels.length === 2;
-  const taps = halfBandKernel();
+  const taps = FEATURE_HALF_BAND.odd;
   const outLength = Math.ceil(frames / 2);
   // The longest chunk: its hops plus the tail after the last whole hop (under one hop).
   const chunkMax = (KERNEL_CHUNK_HOPS + 1) * Math.ceil(sampleRate / BLOCKS_PER_SECOND) + 16;
@@ -699,106 +700,8 @@ function spectralTilt(power: Float64Array, binHz: number): number {
   return denominator > 0 ? (sw * sxy - sx * sy) / denominator : 0;
 }
 
-/** Taps on each side of a half-band decimator's centre that are not zero (every other tap is). */
-const HALF_BAND_SIDE_TAPS = 16;
-/** Kaiser β of the half-band: ~60 dB of alias rejection, plenty for features read in dB. */
-const HALF_BAND_BETA = 6;
-let halfBandTaps: Float64Array | null = null;
-
-/** Odd-offset taps h[1], h[3], … of a Kaiser-windowed half-band low-pass (h[0] = 1/2), DC gain 1. */
-function halfBandKernel(): Float64Array {
-  if (halfBandTaps) return halfBandTaps;
-  const taps = new Float64Array(HALF_BAND_SIDE_TAPS);
-  const half = 2 * HALF_BAND_SIDE_TAPS;
-  const i0 = (x: number): number => {
-    let sum = 1;
-    let term = 1;
-    for (let k = 1; k < 50; k++) {
-      term *= (x / (2 * k)) ** 2;
-      sum += term;
-    }
-    return sum;
-  };
-  let sum = 0.5;
-  for (let j = 0; j < HALF_BAND_SIDE_TAPS; j++) {
-    const n = 2 * j + 1;
-    const r = n / half;
-    const h = (Math.sin((Math.PI * n) / 2) / (Math.PI * n)) * (i0(HALF_BAND_BETA * Math.sqrt(1 - r * r)) / i0(HALF_BAND_BETA));
-    taps[j] = h;
-    sum += 2 * h;
-  }
-  // Unity DC gain: the centre tap stays 1/2 and the rest share the correction.
-  const scale = 0.5 / (sum - 0.5);
-  for (let j = 0; j < taps.length; j++) taps[j] *= scale;
-  halfBandTaps = taps;
-  return taps;
-}
-
-/** Outputs per call of the unrolled half-band loop (even, so calls start on a pair). */
-const DECIMATE_BLOCK = 16_384;
-
-/**
- * Halves the rate with a symmetric half-band FIR: a quarter of resample()'s work at 44.1 → 22.05 kHz. Output n is
- * centred on input 2n, reading zeros beyond the input's ends.
- */
-function decimateByTwo(input: Float64Array): Float32Array {
-  const taps = halfBandKernel();
-  const out = new Float32Array(Math.ceil(input.length / 2));
-  const reach = 2 * taps.length - 1;
-  // Outputs [first, end) read only samples inside the input: those take the unrolled loop, the rest the plain one.
-  const first = Math.min(out.length, Math.ceil(reach / 2));
-  const end = Math.max(first, Math.min(out.length, Math.floor((input.length - 1 - reach) / 2) + 1));
-  for (let n = 0; n < first; n++) out[n] = halfBandAt(input, 2 * n, taps);
-  // Block by block: a call that ran over the whole track was seen to run 7× slower from the third track on in a
-  // Chromium worker; short calls keep the loop's optimized code.
-  let n = first;
-  while (n + 1 < end) n = decimateInside(input, out, n, Math.min(end, n + DECIMATE_BLOCK), taps);
-  for (; n < out.length; n++) out[n] = halfBandAt(input, 2 * n, taps);
-  return out;
-}
-
-/** One half-band output centred on input[centre], reading zeros beyond the input's ends. */
-function halfBandAt(input: Float32Array | Float64Array, centre: number, taps: Float64Array): number {
-  const last = input.length - 1;
-  let acc = 0.5 * input[centre];
-  for (let j = 0; j < taps.length; j++) {
-    const d = 2 * j + 1;
-    const before = centre - d >= 0 ? input[centre - d] : 0;
-    const after = centre + d <= last ? input[centre + d] : 0;
-    acc += taps[j] * (before + after);
-  }
-  return acc;
-}
-
-/**
- * Outputs first, first + 1, … below end, two per step (they share 31 of their 33 odd-offset samples), with the 16 taps
- * in locals and the same sums in the same order as halfBandAt; returns the first output it did not write.
- */
-function decimateInside(x: Float64Array, out: Float32Array, first: number, end: number, taps: Float64Array): number {
-  if (taps.length !== 16) throw new RangeError('the unrolled half-band has 16 taps a side');
-  const h0 = taps[0], h1 = taps[1], h2 = taps[2], h3 = taps[3], h4 = taps[4], h5 = taps[5], h6 = taps[6], h7 = taps[7];
-  const h8 = taps[8], h9 = taps[9], h10 = taps[10], h11 = taps[11], h12 = taps[12], h13 = taps[13], h14 = taps[14], h15 = taps[15];
-  let n = first;
-  for (; n + 1 < end; n += 2) {
-    const c = 2 * n;
-    // mK and pK are the samples K before and K after input c, the centre of output n; output n + 1 is centred on c + 2.
-    const m31 = x[c - 31], m29 = x[c - 29], m27 = x[c - 27], m25 = x[c - 25], m23 = x[c - 23], m21 = x[c - 21], m19 = x[c - 19], m17 = x[c - 17];
-    const m15 = x[c - 15], m13 = x[c - 13], m11 = x[c - 11], m9 = x[c - 9], m7 = x[c - 7], m5 = x[c - 5], m3 = x[c - 3], m1 = x[c - 1];
-    const p1 = x[c + 1], p3 = x[c + 3], p5 = x[c + 5], p7 = x[c + 7], p9 = x[c + 9], p11 = x[c + 11], p13 = x[c + 13], p15 = x[c + 15];
-    const p17 = x[c + 17], p19 = x[c + 19], p21 = x[c + 21], p23 = x[c + 23], p25 = x[c + 25], p27 = x[c + 27], p29 = x[c + 29], p31 = x[c + 31];
-    const p33 = x[c + 33];
-    out[n] =
-      0.5 * x[c] + h0 * (m1 + p1) + h1 * (m3 + p3) + h2 * (m5 + p5) + h3 * (m7 + p7) + h4 * (m9 + p9) + h5 * (m11 + p11) + h6 * (m13 + p13) + h7 * (m15 + p15) +
-      h8 * (m17 + p17) + h9 * (m19 + p19) + h10 * (m21 + p21) + h11 * (m23 + p23) + h12 * (m25 + p25) + h13 * (m27 + p27) + h14 * (m29 + p29) + h15 * (m31 + p31);
-    out[n + 1] =
-      0.5 * x[c + 2] + h0 * (p1 + p3) + h1 * (m1 + p5) + h2 * (m3 + p7) + h3 * (m5 + p9) + h4 * (m7 + p11) + h5 * (m9 + p13) + h6 * (m11 + p15) + h7 * (m13 + p17) +
-      h8 * (m15 + p19) + h9 * (m17 + p21) + h10 * (m19 + p23) + h11 * (m21 + p25) + h12 * (m23 + p27) + h13 * (m25 + p29) + h14 * (m27 + p31) + h15 * (m29 + p33);
-  }
-  return n;
-}
-
 /** The mono signal at the analysis rate: the common 2× case by half-band, any other by resample(). */
 function toAnalysisRate(mono: Float64Array, sampleRate: number, analysisRate: number): Float32Array {
-  if (sampleRate === 2 * analysisRate) return decimateByTwo(mono);
+  if (sampleRate === 2 * analysisRate) return decimateByTwo(mono, FEATURE_HALF_BAND);
   return resample([Float32Array.from(mono)], sampleRate, analysisRate)[0];
 }

@@ -1,4 +1,5 @@
 // ITU-R BS.1770-4 Annex 2 true-peak: oversample to at least 176.4 kHz, then take the absolute peak.
+import { besselI0 } from './kaiser';
 import { activeDspKernels } from './kernels';
 import { kernelSamplePeak, kernelTruePeakFourByThirtyTwo } from './kernel-streams';
 
@@ -16,18 +17,6 @@ const KAISER_BETA = 7;
 
 export function oversamplingFactor(sampleRate: number): number {
   return Math.max(1, Math.ceil(MIN_OVERSAMPLED_RATE / sampleRate - 1e-9));
-}
-
-function besselI0(x: number): number {
-  let sum = 1;
-  let term = 1;
-  const q = (x * x) / 4;
-  for (let k = 1; k < 64; k++) {
-    term *= q / (k * k);
-    sum += term;
-    if (term < sum * 1e-17) break;
-  }
-  return sum;
 }
 
 /**

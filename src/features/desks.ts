@@ -2,6 +2,8 @@
 // state is made when its tab is first opened, so a feature nobody opens starts no worker and loads no model.
 import type { Component } from 'svelte';
 import type { Studio } from './studio';
+import { SeparationDesk } from './separation/separation.svelte';
+import SeparationPanel from './separation/ui/SeparationPanel.svelte';
 import { MetricsDesk } from './analytics';
 import MetricsPanel from './analytics/ui/MetricsPanel.svelte';
 
@@ -30,5 +32,6 @@ export function desk<S extends DeskState>(entry: DeskEntry<S>): DeskEntry {
 }
 
 export const DESKS: readonly DeskEntry[] = [
+  desk({ id: 'separate', label: 'Separate', create: (studio) => new SeparationDesk(studio), Panel: SeparationPanel, drop: (d, files) => d.choose(files) }),
   desk({ id: 'metrics', label: 'Metrics', create: (studio) => new MetricsDesk(studio), Panel: MetricsPanel }),
 ];

@@ -1,6 +1,7 @@
 // Model weights by URL: downloaded once with progress, checked against the registry's SHA-256,
 // cached in IndexedDB, and checked again on every load so a corrupted cache entry is fetched anew.
-import { UserFacingError } from '../shared/errors';
+import { errorMessage, UserFacingError } from '../shared/errors';
+import { singleModelFile, type ModelMeta } from '../shared/model-meta';
 import { deleteCachedModel, getCachedModel, putCachedModel } from '../storage/models';
 
 export interface ModelSource {
@@ -29,9 +30,9 @@ export type ModelFetchEvent =
 export class ModelIntegrityError extends UserFacingError {
   constructor(source: ModelSource, actual: string) {
     super(
-      `The weights of model "${source.id}" downloaded from ${source.url} do not match the registry ` +
+      `The weights of model "${source.id}" from ${source.url} do not match the registry ` +
         `(SHA-256 ${actual.slice(0, 12)}…, expected ${source.sha256.slice(0, 12)}…). ` +
-        'The file on the server is damaged or a different version; nothing was cached.',
+        'The file is damaged or a different version; nothing was cached.',
       source.id,
     );
     this.name = 'ModelIntegrityError';
@@ -41,6 +42,19 @@ export class ModelIntegrityError extends UserFacingError {
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** Where a registry entry's one file comes from: its own URL, else `appUrl` (the copy that ships with the app). */
+export function registrySource(meta: ModelMeta, appUrl: string): ModelSource {
+  const file = singleModelFile(meta);
+  return { id: meta.id, version: meta.version, url: file.url ?? appUrl, sha256: file.sha256, sizeBytes: file.sizeBytes };
+}
+
+/** The bytes, if they are the file the source names; ModelIntegrityError otherwise. */
+export async function verifyModelBytes(source: ModelSource, bytes: Uint8Array): Promise<Uint8Array> {
+  const actual = await sha256Hex(bytes);
+  if (actual !== source.sha256) throw new ModelIntegrityError(source, actual);
+  return bytes;
 }
 
 /**
@@ -69,8 +83,7 @@ export async function fetchModelBytes(
 
   const bytes = await download(source, signal, onProgress);
   onProgress?.({ loaded: bytes.byteLength, total: bytes.byteLength, stage: 'verify' });
-  const actual = await sha256Hex(bytes);
-  if (actual !== source.sha256) throw new ModelIntegrityError(source, actual);
+  await verifyModelBytes(source, bytes);
   onEvent?.({ kind: 'downloaded', bytes: bytes.byteLength });
   try {
     await putCachedModel({
@@ -82,7 +95,7 @@ export async function fetchModelBytes(
       fetchedAt: Date.now(),
     });
   } catch (e) {
-    onEvent?.({ kind: 'cache-write-failed', reason: e instanceof Error ? e.message : String(e) });
+    onEvent?.({ kind: 'cache-write-failed', reason: errorMessage(e) });
   }
   return bytes;
 }

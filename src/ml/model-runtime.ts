@@ -1,8 +1,9 @@
 // How a neural model gets to run on this device: its weights (cached, hash-checked), then the
 // execution provider its self-check chose, remembered per device so the check runs once.
-import type { ModelMeta } from '../shared/automix';
+import { DEFAULT_ML_SETTINGS } from '../shared/automix';
+import type { ModelMeta } from '../shared/model-meta';
 import { kvGet, kvPut } from '../storage/kv';
-import { fetchModelBytes, type ModelFetchEvent, type ModelFetchProgress } from './model-fetch';
+import { fetchModelBytes, registrySource, type ModelFetchEvent, type ModelFetchProgress } from './model-fetch';
 import { openSession, webgpuAvailable, type ModelSession, type TensorData } from './ort';
 import { selfCheck, type SelfCheckResult } from './self-check';
 
@@ -18,7 +19,7 @@ export interface MlEnv {
   provider: 'auto' | 'wasm';
 }
 
-export const DEFAULT_ML_ENV: MlEnv = { selfCheckTolerance: 1e-3, provider: 'auto' };
+export const DEFAULT_ML_ENV: MlEnv = { ...DEFAULT_ML_SETTINGS };
 
 export interface ModelRuntimeReport {
   ep: 'webgpu' | 'wasm';
@@ -54,25 +55,25 @@ export async function sessionForModel(
   env: MlEnv,
   opts: { signal?: AbortSignal; onProgress?: (p: ModelFetchProgress) => void } = {},
 ): Promise<{ session: ModelSession; report: ModelRuntimeReport }> {
-  if (!meta.sha256) throw new Error(`Model "${meta.id}" has no SHA-256 in the registry, so its weights cannot be checked.`);
   const started = performance.now();
   const fetchEvents: ModelFetchEvent['kind'][] = [];
-  const source = { id: meta.id, version: meta.version, url: meta.url ?? defaultUrl, sha256: meta.sha256, sizeBytes: meta.sizeBytes };
+  const source = registrySource(meta, defaultUrl);
   // The key carries the hash: new weights get a new session.
-  const key = `${meta.id}@${meta.sha256.slice(0, 16)}`;
+  const key = `${meta.id}@${source.sha256.slice(0, 16)}`;
   let bytes: Uint8Array | null = null;
   const load = async () => (bytes ??= await fetchModelBytes(source, { ...opts, onEvent: (e) => fetchEvents.push(e.kind) }));
   const wasm = await openSession(key, load, { ep: 'wasm' });
 
   let check: SelfCheckResult | null = null;
-  if (env.provider === 'auto') check = await deviceCheck(meta, key, wasm, load, checkFeeds, env.selfCheckTolerance);
+  if (env.provider === 'auto') check = await deviceCheck(meta.id, source.sha256, key, wasm, load, checkFeeds, env.selfCheckTolerance);
   const ep = check?.ep ?? 'wasm';
   const session = ep === 'webgpu' ? await openSession(key, load, { ep: 'webgpu' }) : wasm;
   return { session, report: { ep, check, fetchEvents, loadMs: performance.now() - started } };
 }
 
 async function deviceCheck(
-  meta: ModelMeta,
+  id: string,
+  sha256: string,
   key: string,
   wasm: ModelSession,
   load: () => Promise<Uint8Array>,
@@ -80,15 +81,15 @@ async function deviceCheck(
   tolerance: number,
 ): Promise<SelfCheckResult> {
   // Without storage (private mode) the check simply runs each time.
-  const stored = await kvGet(checkKey(meta.id)).catch(() => undefined);
-  if (stored && stored.sha256 === meta.sha256 && stored.tolerance === tolerance) return stored.result;
+  const stored = await kvGet(checkKey(id)).catch(() => undefined);
+  if (stored && stored.sha256 === sha256 && stored.tolerance === tolerance) return stored.result;
   let gpu: ModelSession | Error | null = null;
   if (await webgpuAvailable()) {
     gpu = await openSession(key, load, { ep: 'webgpu' }).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
   }
   const result = await selfCheck(wasm, gpu, checkFeeds(), tolerance);
-  const record: StoredCheck = { sha256: meta.sha256!, tolerance, result };
+  const record: StoredCheck = { sha256, tolerance, result };
   // Not remembering the result only costs a re-check next time.
-  await kvPut(checkKey(meta.id), record).catch(() => undefined);
+  await kvPut(checkKey(id), record).catch(() => undefined);
   return result;
 }

@@ -7,6 +7,7 @@
 // - In Node (unit tests) the package's node build loads its wasm from node_modules; in the
 //   browser, configureOrt() points ORT at the wasm served from our own origin (never a CDN).
 import * as ort from 'onnxruntime-web';
+import { errorMessage } from '../shared/errors';
 
 export type ExecutionProvider = 'webgpu' | 'wasm';
 
@@ -93,7 +94,7 @@ async function createSession(key: string, model: Uint8Array | (() => Promise<Uin
   try {
     session = await ort.InferenceSession.create(bytes, { executionProviders: [ep], graphOptimizationLevel: 'all' });
   } catch (e) {
-    const why = e instanceof Error ? e.message : String(e);
+    const why = errorMessage(e);
     throw new Error(`Could not load model "${key}" on ${ep === 'webgpu' ? 'WebGPU' : 'WASM'}: ${why}`);
   }
   let queue: Promise<unknown> = Promise.resolve();

@@ -1,6 +1,7 @@
 // The per-device self-check: WebGPU results drift from WASM on some devices (state outputs of
 // recurrent models most of all), so before a model runs on WebGPU its outputs on a fixed input are
 // compared with the WASM ones, and a model that disagrees runs on WASM.
+import { errorMessage } from '../shared/errors';
 import type { ModelSession, TensorData } from './ort';
 
 export interface SelfCheckResult {
@@ -47,7 +48,7 @@ export async function selfCheck(
   try {
     diff = maxOutputDifference(reference, await gpu.run(feeds));
   } catch (e) {
-    return { ep: 'wasm', maxAbsDiff: null, tolerance, reason: `WebGPU failed to run the model (${e instanceof Error ? e.message : String(e)}).` };
+    return { ep: 'wasm', maxAbsDiff: null, tolerance, reason: `WebGPU failed to run the model (${errorMessage(e)}).` };
   }
   if (!(diff <= tolerance)) {
     return {

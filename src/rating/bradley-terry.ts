@@ -12,7 +12,7 @@
  *   With prior 0 the plain MLE is returned, which exists only when the "beat or tied" graph is strongly connected.
  */
 import type { ModelRating, PositionBias, Winner } from '../shared/votes';
-import { seededRandom } from './random';
+import { seededRandom } from '../shared/random';
 
 export type { ModelRating, PositionBias } from '../shared/votes';
 

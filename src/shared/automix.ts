@@ -63,6 +63,9 @@ export interface AutomixMlSettings {
   provider: 'auto' | 'wasm';
 }
 
+/** The ML runtime's defaults, here so the page can read them without loading the runtime. */
+export const DEFAULT_ML_SETTINGS: Readonly<AutomixMlSettings> = { selfCheckTolerance: 1e-3, provider: 'auto' };
+
 /** Where and how a neural model ran, for the UI and the benchmark. */
 export interface AutomixRuntimeInfo {
   ep: 'webgpu' | 'wasm';
@@ -186,28 +189,4 @@ export function automixChanges(before: MixSettings, after: MixSettings, trackIds
   return trackIds
     .filter((id) => before.tracks[id] && after.tracks[id])
     .map((id) => ({ trackId: id, before: summarise(before.tracks[id]), after: summarise(after.tracks[id]) }));
-}
-
-/** One entry of the model registry (models/<id>/meta.json), shown in "About this model". */
-export interface ModelMeta {
-  id: string;
-  label: string;
-  version: string;
-  task: 'automix';
-  architecture: string;
-  io: { input: string; output: string };
-  /** 'none' for non-neural models; else the weights' type, e.g. 'float32', 'float16', 'int8'. */
-  dtype: 'none' | 'float32' | 'float16' | 'int8';
-  /** Of the weights file; null when the model has none. */
-  sha256: string | null;
-  sizeBytes: number | null;
-  /** Where a large model's weights are fetched from; absent when they ship with the app or don't exist. */
-  url?: string;
-  note?: string;
-  trainingData: string;
-  licence: string;
-  /** Filled by `npm run eval:mix`; null until a model has been evaluated. */
-  metrics: Record<string, number> | null;
-  /** ISO date. */
-  created: string;
 }

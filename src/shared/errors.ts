@@ -45,3 +45,8 @@ export function serializeError(e: unknown): SerializedError {
 export function isAbortError(e: unknown): boolean {
   return e instanceof Error && e.name === 'AbortError';
 }
+
+/** The message of anything thrown: an Error's own, else its string form (a worker or library may throw a string). */
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -45,8 +45,8 @@ test('the int8 model runs on WebGPU after its self-check, changes the faders, an
     return { sha: model?.sha256, bytes: model?.bytes, check: check?.result };
   });
   const meta = await page.evaluate(() => window.__aimixer!.automix.models.find((m) => m.id === 'mixnet-int8'));
-  expect(cached.sha).toBe(meta!.sha256);
-  expect(cached.bytes).toBe(meta!.sizeBytes);
+  expect(cached.sha).toBe(meta!.files[0].sha256);
+  expect(cached.bytes).toBe(meta!.files[0].sizeBytes);
   expect(cached.check?.ep).toBe('webgpu');
   expect(cached.check!.maxAbsDiff).toBeLessThanOrEqual(1e-3);
 

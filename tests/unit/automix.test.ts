@@ -183,7 +183,7 @@ describe('model registry', () => {
   it('lists the baseline with every field the About box shows, and a runner for it', async () => {
     const meta = modelMeta('equal-loudness');
     expect(MODEL_REGISTRY).toContain(meta);
-    expect(meta).toMatchObject({ id: 'equal-loudness', version: '1.0.0', task: 'automix', dtype: 'none', sha256: null, sizeBytes: null, trainingData: 'none', licence: 'Project code: no third-party weights or data' });
+    expect(meta).toMatchObject({ id: 'equal-loudness', version: '1.0.0', task: 'automix', dtype: 'none', files: [], trainingData: 'none', licence: 'Project code: no third-party weights or data' });
     // npm run eval:mix recorded its scores.
     expect(meta.metrics?.level_err_db).toBeGreaterThan(0);
     expect(meta.architecture).toMatch(/^non-neural/);
@@ -191,6 +191,6 @@ describe('model registry', () => {
     expect(Number.isNaN(Date.parse(meta.created))).toBe(false);
     expect((await runnerFor('equal-loudness')).id).toBe('equal-loudness');
     await expect(runnerFor('nope')).rejects.toThrow(/no runner/);
-    expect(() => modelMeta('nope')).toThrow(/Unknown auto-mix model/);
+    expect(() => modelMeta('nope', 'automix')).toThrow(/Unknown auto-mix model/);
   });
 });

@@ -10,7 +10,7 @@ import {
   type Comparison,
 } from '../../src/rating/bradley-terry';
 import { gamingFlags, leaderboardFromVotes } from '../../src/rating/gaming-flags';
-import { seededRandom } from '../../src/rating/random';
+import { seededRandom } from '../../src/shared/random';
 import type { Winner } from '../../src/shared/votes';
 import { centredRatings, simulateVotes } from '../../endpoint/simulate';
 

@@ -1,5 +1,6 @@
-// The vote endpoint as deployed: a real server process on a free loopback port, each with its own SQLite file.
-import { afterAll, describe, expect, it } from 'vitest';
+// The vote endpoint as deployed: a real server process on a free loopback port, on each store in turn: a SQLite
+// file per test, and a database per test on a real PostgreSQL server started for this file (endpoint/local-postgres.ts).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
@@ -7,15 +8,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { leaderboardFromVotes } from '../../src/rating/gaming-flags';
 import { MAX_BATCH_VOTES, MAX_BODY_BYTES, type Vote } from '../../src/shared/votes';
 import { centredRatings, simulateVotes } from '../../endpoint/simulate';
-import { LOAD_RATINGS, loadVotes } from '../../endpoint/load';
+import { LOAD_RATINGS, loadVotes, runLoad } from '../../endpoint/load';
+import { startLocalPostgres, type LocalPostgres } from '../../endpoint/local-postgres';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'vote-endpoint-'));
 const running = new Set<ChildProcess>();
 const TOKEN = 'test-token-1234';
+const ADMIN_TOKEN = 'admin-token-5678';
 
 afterAll(() => {
   for (const p of running) p.kill('SIGKILL');
@@ -25,6 +29,7 @@ afterAll(() => {
 interface Server {
   url: string;
   proc: ChildProcess;
+  stdout: () => string;
   stderr: () => string;
   stop(): Promise<void>;
 }
@@ -32,7 +37,7 @@ interface Server {
 /** Starts `node --import tsx endpoint/main.ts --port 0 …` and resolves with the URL it prints once listening. */
 function startServer(db: string, args: string[] = []): Promise<Server> {
   const env = { ...process.env };
-  for (const k of ['PORT', 'VOTES_DB', 'VOTES_TOKEN', 'VOTES_ORIGIN', 'VOTES_HOST']) delete env[k];
+  for (const k of ['PORT', 'VOTES_DB', 'VOTES_TOKEN', 'VOTES_ADMIN_TOKEN', 'VOTES_ORIGIN', 'VOTES_HOST']) delete env[k];
   const proc = spawn(process.execPath, ['--import', 'tsx', 'endpoint/main.ts', '--port', '0', '--db', db, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(proc);
   let out = '';
@@ -53,6 +58,7 @@ function startServer(db: string, args: string[] = []): Promise<Server> {
       resolve({
         url: JSON.parse(line).url as string,
         proc,
+        stdout: () => out,
         stderr: () => err,
         stop: () => {
           proc.kill('SIGTERM');
@@ -63,16 +69,89 @@ function startServer(db: string, args: string[] = []): Promise<Server> {
   });
 }
 
-/** Rows as the database holds them, read behind the server's back. */
-function stored(db: string): { count: number; distinct: number; ids: Set<string> } {
-  const conn = new Database(db, { readonly: true, fileMustExist: true });
-  try {
-    const ids = new Set((conn.prepare('SELECT id FROM votes').all() as { id: string }[]).map((r) => r.id));
-    const { count, distinct } = conn.prepare('SELECT COUNT(*) AS count, COUNT(DISTINCT id) AS "distinct" FROM votes').get() as { count: number; distinct: number };
-    return { count, distinct, ids };
-  } finally {
-    conn.close();
+/** Runs the endpoint's command line to its exit (for arguments it must refuse). */
+function runMain(args: string[]): Promise<{ code: number | null; err: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', 'endpoint/main.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (d: Buffer) => (err += d));
+    p.on('exit', (code) => resolve({ code, err }));
+  });
+}
+
+type StoreKind = 'sqlite' | 'postgres';
+
+interface Stored {
+  count: number;
+  distinct: number;
+  ids: Set<string>;
+}
+
+/** A fresh database of one kind, and its rows read behind the server's back. */
+interface Target {
+  db: string;
+  stored(): Promise<Stored>;
+  /** PostgreSQL: waits until no connection of a (killed) endpoint is still running a statement. */
+  settle(): Promise<void>;
+  /** SQLite: PRAGMA integrity_check. */
+  integrity(): Promise<string>;
+}
+
+let postgres: LocalPostgres | null = null;
+
+async function newTarget(kind: StoreKind, name: string): Promise<Target> {
+  if (kind === 'sqlite') {
+    const db = join(dir, `${name}.db`);
+    return {
+      db,
+      settle: async () => {},
+      stored: async () => {
+        const conn = new Database(db, { readonly: true, fileMustExist: true });
+        try {
+          const ids = new Set((conn.prepare('SELECT id FROM votes').all() as { id: string }[]).map((r) => r.id));
+          const { count, distinct } = conn.prepare('SELECT COUNT(*) AS count, COUNT(DISTINCT id) AS "distinct" FROM votes').get() as { count: number; distinct: number };
+          return { count, distinct, ids };
+        } finally {
+          conn.close();
+        }
+      },
+      integrity: async () => {
+        const conn = new Database(db, { readonly: true });
+        try {
+          return conn.pragma('integrity_check', { simple: true }) as string;
+        } finally {
+          conn.close();
+        }
+      },
+    };
   }
+  const db = await postgres!.createDatabase(name);
+  const query = async <R extends pg.QueryResultRow>(sql: string): Promise<R[]> => {
+    const c = new pg.Client({ connectionString: db });
+    await c.connect();
+    try {
+      return (await c.query<R>(sql)).rows;
+    } finally {
+      await c.end();
+    }
+  };
+  return {
+    db,
+    stored: async () => {
+      const ids = new Set((await query<{ id: string }>('SELECT id FROM votes')).map((r) => r.id));
+      const [{ count, distinct }] = await query<{ count: number; distinct: number }>('SELECT count(*)::int AS count, count(DISTINCT id)::int AS "distinct" FROM votes');
+      return { count, distinct, ids };
+    },
+    settle: async () => {
+      for (let i = 0; i < 200; i++) {
+        const [{ n }] = await query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = '${name}' AND application_name = 'ai-mixer-votes'`);
+        if (n === 0) return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error('the killed endpoint\'s PostgreSQL connections did not go away in 10 s');
+    },
+    integrity: async () => 'ok',
+  };
 }
 
 async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
@@ -93,12 +172,47 @@ function batches(all: Vote[], size: number): Vote[][] {
   return out;
 }
 
-const open = { rate: ['--rate', '1000000', '--burst', '100000'] };
+const open = { rate: ['--rate', '1000000', '--burst', '100000', '--leaderboard-wait-ms', '60000'] };
 
-describe('vote endpoint', () => {
+const getJson = async (url: string, headers: Record<string, string> = {}) => {
+  const res = await fetch(url, { headers });
+  return { status: res.status, headers: res.headers, json: (await res.json()) as Record<string, any> };
+};
+
+async function admin(url: string, path: string, body?: unknown, token = ADMIN_TOKEN) {
+  const res = await fetch(`${url}${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { Authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, any> };
+}
+
+async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe.each(['sqlite', 'postgres'] as const)('vote endpoint on %s', (kind) => {
+  if (kind === 'postgres') {
+    // No PostgreSQL, no pass: startLocalPostgres installs it (scripts/ensure-postgres.sh) or throws, failing every test here.
+    beforeAll(async () => {
+      postgres = await startLocalPostgres({ durable: false });
+    }, 300_000);
+    afterAll(async () => {
+      await postgres?.destroy();
+      postgres = null;
+    });
+  }
+
   it('stores the same batch once, however often it is sent', async () => {
-    const db = join(dir, 'idempotent.db');
-    const s = await startServer(db, open.rate);
+    const t = await newTarget(kind, 'idempotent');
+    const s = await startServer(t.db, open.rate);
     try {
       expect(await (await fetch(`${s.url}/v1/health`)).json()).toEqual({ ok: true, protocol: 1, votes: 0 });
       const batch = votes(50, 1);
@@ -108,7 +222,7 @@ describe('vote endpoint', () => {
       const fresh = votes(10, 2);
       const mixed = [...batch.slice(0, 10), ...fresh, fresh[0]];
       expect((await post(s.url, { votes: mixed })).json).toEqual({ accepted: 10, duplicates: 11 });
-      expect(stored(db)).toMatchObject({ count: 60, distinct: 60 });
+      expect(await t.stored()).toMatchObject({ count: 60, distinct: 60 });
       expect(((await (await fetch(`${s.url}/v1/health`)).json()) as { votes: number }).votes).toBe(60);
     } finally {
       await s.stop();
@@ -116,14 +230,14 @@ describe('vote endpoint', () => {
   });
 
   it('answers bad requests with 4xx and a JSON error, and stores nothing', async () => {
-    const db = join(dir, 'reject.db');
+    const t = await newTarget(kind, 'reject');
     const origin = 'https://mixer.example';
-    const s = await startServer(db, [...open.rate, '--token', TOKEN, '--origin', origin]);
+    const s = await startServer(t.db, [...open.rate, '--token', TOKEN, '--origin', origin]);
     const auth = { Authorization: `Bearer ${TOKEN}` };
     try {
       const good = votes(20, 3);
       expect((await post(s.url, { votes: good }, auth)).json).toEqual({ accepted: 20, duplicates: 0 });
-      const before = stored(db).count;
+      const before = (await t.stored()).count;
       const fresh = () => votes(20, 4);
       const withVote = (over: Record<string, unknown>) => ({ votes: [...fresh().slice(1), { ...fresh()[0], ...over }] });
 
@@ -149,7 +263,7 @@ describe('vote endpoint', () => {
         expect(res.json.code, what).toBe(code);
         expect(typeof res.json.error, what).toBe('string');
         if (field) expect(res.json.field, what).toBe(field);
-        expect(stored(db).count, what).toBe(before);
+        expect((await t.stored()).count, what).toBe(before);
       }
 
       const wrongMethod = await fetch(`${s.url}/v1/votes`);
@@ -160,15 +274,15 @@ describe('vote endpoint', () => {
       // A model nobody has seen before is fine: ids are checked for form, not against a list.
       const newModel = votes(5, 6).map((v) => ({ ...v, b: 'brand-new-model.v9' }));
       expect((await post(s.url, { votes: newModel }, auth)).json).toEqual({ accepted: 5, duplicates: 0 });
-      expect(stored(db).count).toBe(before + 5);
+      expect((await t.stored()).count).toBe(before + 5);
     } finally {
       await s.stop();
     }
   });
 
   it('stops reading a streamed body past the limit and answers 413', async () => {
-    const db = join(dir, 'stream.db');
-    const s = await startServer(db, open.rate);
+    const t = await newTarget(kind, 'stream');
+    const s = await startServer(t.db, open.rate);
     try {
       const total = 64 * 1024 * 1024;
       // The server answers 413 and, past a further 1 MiB, cuts the connection; under load the client
@@ -205,7 +319,7 @@ describe('vote endpoint', () => {
       }
       // The answer came long before the client finished: the server did not read 64 MiB.
       expect(result.written).toBeLessThan(total / 2);
-      expect(stored(db).count).toBe(0);
+      expect((await t.stored()).count).toBe(0);
       expect((await fetch(`${s.url}/v1/health`)).status).toBe(200);
     } finally {
       await s.stop();
@@ -213,9 +327,9 @@ describe('vote endpoint', () => {
   });
 
   it('allows the configured origin through CORS, preflight included', async () => {
-    const db = join(dir, 'cors.db');
+    const t = await newTarget(kind, 'cors');
     const origin = 'http://127.0.0.1:4173';
-    const s = await startServer(db, [...open.rate, '--origin', `${origin},https://mixer.example`]);
+    const s = await startServer(t.db, [...open.rate, '--origin', `${origin},https://mixer.example`]);
     try {
       const pre = await fetch(`${s.url}/v1/votes`, {
         method: 'OPTIONS',
@@ -240,8 +354,8 @@ describe('vote endpoint', () => {
   });
 
   it('rate-limits each client with a token bucket (429 with Retry-After)', async () => {
-    const db = join(dir, 'rate.db');
-    const s = await startServer(db, ['--rate', '6', '--burst', '3']);
+    const t = await newTarget(kind, 'rate');
+    const s = await startServer(t.db, ['--rate', '6', '--burst', '3']);
     try {
       const batch = votes(4, 8);
       const statuses = [];
@@ -253,17 +367,17 @@ describe('vote endpoint', () => {
       expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect((await fetch(`${s.url}/v1/leaderboard`)).status).toBe(429);
       expect((await fetch(`${s.url}/v1/health`)).status).toBe(200);
-      expect(stored(db).count).toBe(4);
+      expect((await t.stored()).count).toBe(4);
     } finally {
       await s.stop();
     }
   });
 
   it('loses and duplicates nothing when killed mid-batch and retried', async () => {
-    const db = join(dir, 'crash.db');
+    const t = await newTarget(kind, 'crash');
     const all = votes(4000, 10, { clients: 40 });
     const parts = batches(all, 500);
-    const first = await startServer(db, open.rate);
+    const first = await startServer(t.db, open.rate);
 
     // One batch half uploaded when the server dies…
     const partial = new Promise<string>((resolve) => {
@@ -295,12 +409,13 @@ describe('vote endpoint', () => {
     expect(outcomes).toContain('failed');
 
     // Every acknowledged vote survived the kill.
-    const afterKill = stored(db);
-    console.log(`kill: ${acknowledged.length} of 7 concurrent batches acknowledged, ${afterKill.count} votes on disk after SIGKILL`);
+    await t.settle();
+    const afterKill = await t.stored();
+    console.log(`${kind} kill: ${acknowledged.length} of 7 concurrent batches acknowledged, ${afterKill.count} votes on disk after SIGKILL`);
     for (const k of acknowledged) for (const v of parts[k]) expect(afterKill.ids.has(v.id)).toBe(true);
     expect(afterKill.count).toBe(afterKill.distinct);
 
-    const second = await startServer(db, open.rate);
+    const second = await startServer(t.db, open.rate);
     try {
       let accepted = 0;
       for (const [k, batch] of parts.entries()) {
@@ -311,21 +426,19 @@ describe('vote endpoint', () => {
         accepted += res.json.accepted as number;
       }
       expect(accepted).toBe(4000 - afterKill.count);
-      const final = stored(db);
+      const final = await t.stored();
       expect(final.count).toBe(4000);
       expect(final.distinct).toBe(4000);
       expect([...final.ids].sort()).toEqual(all.map((v) => v.id).sort());
-      const conn = new Database(db, { readonly: true });
-      expect(conn.pragma('integrity_check', { simple: true })).toBe('ok');
-      conn.close();
+      expect(await t.integrity()).toBe('ok');
     } finally {
       await second.stop();
     }
   });
 
   it('takes 10,000 votes from the load script and serves the same leaderboard as an in-process fit', async () => {
-    const db = join(dir, 'load.db');
-    const s = await startServer(db, open.rate);
+    const t = await newTarget(kind, 'load');
+    const s = await startServer(t.db, open.rate);
     const runLoad = (url: string, extra: string[] = []) =>
       new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
         const p = spawn(process.execPath, ['--import', 'tsx', 'endpoint/load.ts', '--url', url, '--votes', '10000', '--batch', '500', '--concurrency', '4', '--seed', '21', '--time-limit-s', '60', ...extra], { cwd: ROOT });
@@ -341,14 +454,14 @@ describe('vote endpoint', () => {
       expect(run.code, run.err).toBe(0);
       const summary = JSON.parse(run.out);
       expect(summary).toMatchObject({ posted: 10_000, accepted: 10_000, duplicates: 0, batches: 20 });
-      console.log(`load: 10,000 votes in ${summary.ms} ms (${summary.votesPerSecond} votes/s), ${summary.retries} retries`);
-      expect(stored(db)).toMatchObject({ count: 10_000, distinct: 10_000 });
+      console.log(`${kind} load: 10,000 votes in ${summary.ms} ms (${summary.votesPerSecond} votes/s), ${summary.retries} retries`);
+      expect(await t.stored()).toMatchObject({ count: 10_000, distinct: 10_000 });
 
       const t0 = performance.now();
       const served = await (await fetch(`${s.url}/v1/leaderboard`)).json();
-      console.log(`leaderboard of 10,000 votes with ${served.bootstrap.rounds} bootstrap rounds: ${Math.round(performance.now() - t0)} ms`);
+      console.log(`${kind} leaderboard of 10,000 votes with ${served.bootstrap.rounds} bootstrap rounds: ${Math.round(performance.now() - t0)} ms`);
       const local = leaderboardFromVotes(loadVotes(10_000, 21), { bootstrap: served.bootstrap.rounds, seed: served.bootstrap.seed });
-      expect(served).toEqual({ ...local, bootstrap: served.bootstrap });
+      expect(served).toEqual({ ...local, moderatedVotes: 0, bootstrap: served.bootstrap });
       expect(served.totalVotes).toBe(10_000);
       const truth = centredRatings(LOAD_RATINGS);
       for (const m of served.models) expect(Math.abs(m.rating - truth[m.id])).toBeLessThan(25);
@@ -356,7 +469,7 @@ describe('vote endpoint', () => {
       // Sending everything again changes nothing.
       const again = JSON.parse((await runLoad(s.url)).out);
       expect(again).toMatchObject({ posted: 10_000, accepted: 0, duplicates: 10_000 });
-      expect(stored(db).count).toBe(10_000);
+      expect((await t.stored()).count).toBe(10_000);
 
       // The script only ever loads a local endpoint.
       const remote = await runLoad('http://example.com:8787');
@@ -368,8 +481,8 @@ describe('vote endpoint', () => {
   });
 
   it('flags same-side and sub-second voting and leaves those votes out of the ratings', async () => {
-    const db = join(dir, 'flags.db');
-    const s = await startServer(db, [...open.rate, '--bootstrap', '200']);
+    const t = await newTarget(kind, 'flags');
+    const s = await startServer(t.db, [...open.rate, '--bootstrap', '200']);
     try {
       const honest = votes(400, 11, { clients: 20 });
       const gamer = '0badc0de-0000-4000-8000-000000000001';
@@ -392,4 +505,210 @@ describe('vote endpoint', () => {
       await s.stop();
     }
   });
+
+  it('moderates with its own token: lists flagged clients, excludes and restores their votes, logs each change', async () => {
+    const t = await newTarget(kind, 'moderation');
+    const s = await startServer(t.db, [...open.rate, '--bootstrap', '200', '--token', TOKEN, '--admin-token', ADMIN_TOKEN]);
+    const auth = { Authorization: `Bearer ${TOKEN}` };
+    try {
+      const honest = votes(400, 21, { clients: 20 });
+      const gamer = '0badc0de-0000-4000-8000-000000000011';
+      const spammer = '0badc0de-0000-4000-8000-000000000012';
+      const sameSide = votes(25, 22).map((v) => ({ ...v, client: gamer, winner: 'a' as const }));
+      // Boosts one model, on whichever side it plays: no automatic flag catches it, a moderator has to.
+      const spam = votes(60, 23).map((v) => ({ ...v, client: spammer, winner: v.a === 'equal-loudness' ? ('a' as const) : v.b === 'equal-loudness' ? ('b' as const) : v.winner }));
+      expect((await post(s.url, { votes: [...honest, ...sameSide, ...spam] }, auth)).json).toEqual({ accepted: 485, duplicates: 0 });
+
+      // Roles: the voting token never moderates, the admin token never votes.
+      expect((await admin(s.url, '/v1/admin/flags', undefined, TOKEN)).status).toBe(401);
+      expect((await fetch(`${s.url}/v1/admin/flags`)).status).toBe(401);
+      const asAdmin = await post(s.url, { votes: votes(3, 24) }, { Authorization: `Bearer ${ADMIN_TOKEN}` });
+      expect(asAdmin.status).toBe(401);
+      expect((await admin(s.url, '/v1/admin/exclude', { client: spammer, reason: 'x' }, TOKEN)).status).toBe(401);
+
+      const listed = await admin(s.url, '/v1/admin/flags');
+      expect(listed.status).toBe(200);
+      expect(listed.json).toEqual({ flags: [{ kind: 'same_side', client: gamer, votes: 25, side: 'a', excluded: false }], excluded: [] });
+
+      const withSpam = leaderboardFromVotes([...honest, ...sameSide, ...spam], { bootstrap: 200, seed: 1 });
+      const withoutSpam = leaderboardFromVotes([...honest, ...sameSide], { bootstrap: 200, seed: 1 });
+      expect(withSpam.models).not.toEqual(withoutSpam.models);
+      expect((await getJson(`${s.url}/v1/leaderboard`)).json.models).toEqual(withSpam.models);
+
+      const reason = 'votes for equal-loudness whatever it plays against';
+      const ex = await admin(s.url, '/v1/admin/exclude', { client: spammer, reason, moderator: 'alice' });
+      expect(ex.status).toBe(200);
+      expect(ex.json).toMatchObject({ client: spammer, excluded: true, changed: true, votes: 60, entry: { action: 'exclude', client: spammer, reason, moderator: 'alice', votes: 60 } });
+      expect((await admin(s.url, '/v1/admin/exclude', { client: spammer, reason, moderator: 'alice' })).json).toMatchObject({ changed: false, votes: 60 });
+      const lb = (await getJson(`${s.url}/v1/leaderboard`)).json;
+      expect(lb.models).toEqual(withoutSpam.models);
+      expect(lb.positionBias).toEqual(withoutSpam.positionBias);
+      expect(lb.flags).toEqual(withoutSpam.flags);
+      expect(lb).toMatchObject({ totalVotes: 485, excludedVotes: 25 + 60, moderatedVotes: 60 });
+
+      expect((await admin(s.url, '/v1/admin/exclude', { client: gamer, reason: 'always side A', moderator: 'bob' })).json.changed).toBe(true);
+      const after = (await admin(s.url, '/v1/admin/flags')).json;
+      expect(after.flags).toEqual([{ kind: 'same_side', client: gamer, votes: 25, side: 'a', excluded: true }]);
+      expect(after.excluded.map((x: { client: string; votes: number; moderator: string }) => [x.client, x.votes, x.moderator])).toEqual(
+        [
+          [gamer, 25, 'bob'],
+          [spammer, 60, 'alice'],
+        ].sort((x, y) => (x[0] < y[0] ? -1 : 1)),
+      );
+
+      const restored = await admin(s.url, '/v1/admin/restore', { client: spammer, reason: 'appeal accepted', moderator: 'carol' });
+      expect(restored.json).toMatchObject({ client: spammer, excluded: false, changed: true, votes: 60 });
+      expect((await admin(s.url, '/v1/admin/restore', { client: spammer, reason: 'again' })).json.changed).toBe(false);
+      const back = (await getJson(`${s.url}/v1/leaderboard`)).json;
+      expect(back.models).toEqual(leaderboardFromVotes([...honest, ...spam], { bootstrap: 200, seed: 1 }).models);
+      expect(back).toMatchObject({ totalVotes: 485, moderatedVotes: 25 });
+
+      const log = (await admin(s.url, '/v1/admin/log')).json.entries as { action: string; client: string; moderator: string; reason: string; id: number; at: number }[];
+      expect(log.map((e) => [e.action, e.client, e.moderator])).toEqual([
+        ['restore', spammer, 'carol'],
+        ['exclude', gamer, 'bob'],
+        ['exclude', spammer, 'alice'],
+      ]);
+      expect(log[0].id).toBeGreaterThan(log[1].id);
+      expect((await admin(s.url, '/v1/admin/log?limit=1')).json.entries).toHaveLength(1);
+      const logged = s.stdout().split('\n').filter((l) => l.includes('"event":"moderation"')).map((l) => JSON.parse(l));
+      expect(logged.map((e) => [e.action, e.client, e.moderator, e.reason])).toEqual([
+        ['exclude', spammer, 'alice', reason],
+        ['exclude', gamer, 'bob', 'always side A'],
+        ['restore', spammer, 'carol', 'appeal accepted'],
+      ]);
+
+      const bad = await admin(s.url, '/v1/admin/exclude', { client: 'not-a-uuid', reason });
+      expect([bad.status, bad.json.code, bad.json.field]).toEqual([400, 'invalid_request', 'client']);
+      const noReason = await admin(s.url, '/v1/admin/exclude', { client: spammer, reason: '  ' });
+      expect([noReason.status, noReason.json.field]).toEqual([400, 'reason']);
+      expect((await admin(s.url, '/v1/admin/log?limit=0')).status).toBe(400);
+    } finally {
+      await s.stop();
+    }
+    // Without an admin token the moderation API is off; the same token for both roles is refused at start.
+    const plain = await startServer(t.db, open.rate);
+    try {
+      const off = await admin(plain.url, '/v1/admin/flags');
+      expect([off.status, off.json.code]).toEqual([403, 'admin_disabled']);
+    } finally {
+      await plain.stop();
+    }
+    const same = await runMain(['--port', '0', '--db', t.db, '--token', TOKEN, '--admin-token', TOKEN]);
+    expect(same.code).toBe(2);
+    expect(same.err).toMatch(/admin token must differ from the voting token/);
+  });
+
+  it('answers at once with the previous leaderboard while a refit runs, then serves the new one', async () => {
+    const t = await newTarget(kind, 'stale');
+    const s = await startServer(t.db, ['--rate', '1000000', '--burst', '100000', '--leaderboard-wait-ms', '0', '--bootstrap', '200']);
+    try {
+      expect((await post(s.url, { votes: votes(300, 31) })).status).toBe(200);
+      // Nothing fitted yet, and no waiting: 503 with a time to come back.
+      const pending = await getJson(`${s.url}/v1/leaderboard`);
+      expect([pending.status, pending.json.code]).toEqual([503, 'leaderboard_pending']);
+      expect(Number(pending.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      const first = await until('the first fit', async () => {
+        const r = await getJson(`${s.url}/v1/leaderboard`);
+        return r.status === 200 ? r : undefined;
+      });
+      expect(first.json.totalVotes).toBe(300);
+      expect(first.headers.get('x-leaderboard-stale')).toBe('false');
+      expect(first.headers.get('server-timing')).toMatch(/^db;dur=[\d.]+, fit;dur=[\d.]+$/);
+
+      expect((await post(s.url, { votes: votes(200, 32) })).status).toBe(200);
+      const stale = await getJson(`${s.url}/v1/leaderboard`);
+      expect(stale.status).toBe(200);
+      expect(stale.headers.get('x-leaderboard-stale')).toBe('true');
+      expect(stale.json).toEqual(first.json);
+      const fresh = await until('the refit', async () => {
+        const r = await getJson(`${s.url}/v1/leaderboard`);
+        return r.json.totalVotes === 500 ? r : undefined;
+      });
+      expect(fresh.headers.get('x-leaderboard-stale')).toBe('false');
+      expect(fresh.json.models).toEqual(leaderboardFromVotes([...votes(300, 31), ...votes(200, 32)], { bootstrap: 200, seed: 1 }).models);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('shows votes that another endpoint process stored in the same database', async () => {
+    const t = await newTarget(kind, 'shared');
+    const a = await startServer(t.db, open.rate);
+    const b = await startServer(t.db, [...open.rate, '--leaderboard-recheck-ms', '0', '--bootstrap', '100']);
+    try {
+      expect((await getJson(`${b.url}/v1/leaderboard`)).json.totalVotes).toBe(0);
+      expect((await post(a.url, { votes: votes(120, 33) })).json).toEqual({ accepted: 120, duplicates: 0 });
+      expect((await post(b.url, { votes: votes(120, 33) })).json).toEqual({ accepted: 0, duplicates: 120 });
+      const lb = (await getJson(`${b.url}/v1/leaderboard`)).json;
+      expect(lb.totalVotes).toBe(120);
+      expect(lb.models).toEqual(leaderboardFromVotes(votes(120, 33), { bootstrap: 100, seed: 1 }).models);
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  });
+
+  if (kind === 'postgres') {
+    it('answers 503 with the reason while PostgreSQL is down, never crashes, and recovers when it is back', async () => {
+      const t = await newTarget(kind, 'outage');
+      const s = await startServer(t.db, open.rate);
+      let late: Server | null = null;
+      try {
+        expect((await post(s.url, { votes: votes(50, 41) })).json).toEqual({ accepted: 50, duplicates: 0 });
+        expect((await getJson(`${s.url}/v1/leaderboard`)).json.totalVotes).toBe(50);
+        const batch = votes(20, 42);
+        await postgres!.stop('fast');
+        try {
+          const down = await post(s.url, { votes: batch });
+          expect(down.status).toBe(503);
+          expect(down.json.code).toBe('store_unavailable');
+          expect(down.json.error).toMatch(/PostgreSQL .* (unreachable|failed)/);
+          expect(down.headers.get('retry-after')).toBe('2');
+          const health = await getJson(`${s.url}/v1/health`);
+          expect([health.status, health.json.ok, health.json.code]).toEqual([503, false, 'store_unavailable']);
+          // The last fit is still served.
+          const lb = await getJson(`${s.url}/v1/leaderboard`);
+          expect([lb.status, lb.json.totalVotes]).toEqual([200, 50]);
+          // An endpoint started while the database is down listens and says why it cannot store.
+          late = await startServer(t.db, open.rate);
+          const lateDown = await post(late.url, { votes: batch });
+          expect([lateDown.status, lateDown.json.code]).toEqual([503, 'store_unavailable']);
+          expect(s.proc.exitCode).toBeNull();
+        } finally {
+          await postgres!.start();
+        }
+        expect((await post(s.url, { votes: batch })).json).toEqual({ accepted: 20, duplicates: 0 });
+        expect((await post(late!.url, { votes: batch })).json).toEqual({ accepted: 0, duplicates: 20 });
+        expect((await getJson(`${late!.url}/v1/health`)).json).toEqual({ ok: true, protocol: 1, votes: 70 });
+        expect(await t.stored()).toMatchObject({ count: 70, distinct: 70 });
+        expect(s.stderr()).toMatch(/"event":"store_unavailable"/);
+      } finally {
+        await Promise.all([s.stop(), late?.stop()]);
+      }
+    });
+
+    it('keeps every vote exactly once through a PostgreSQL restart mid-stream, the client retrying', async () => {
+      const t = await newTarget(kind, 'restart');
+      const s = await startServer(t.db, open.rate);
+      try {
+        const total = 20_000;
+        const load = runLoad({ url: s.url, votes: total, batch: 100, concurrency: 4, seed: 51, timeLimitS: 120, attempts: 10 });
+        await until('2,000 votes stored', async () => ((await t.stored()).count >= 2000 ? true : undefined));
+        await postgres!.stop('fast');
+        await new Promise((r) => setTimeout(r, 300));
+        await postgres!.start();
+        const summary = await load;
+        console.log(`postgres restart: ${summary.retries} retries, ${summary.accepted} accepted, ${summary.duplicates} duplicates (committed before the connection dropped)`);
+        expect(summary.retries).toBeGreaterThan(0);
+        expect(summary.posted).toBe(total);
+        expect(summary.accepted + summary.duplicates).toBe(total);
+        const final = await t.stored();
+        expect(final).toMatchObject({ count: total, distinct: total });
+        expect([...final.ids].sort()).toEqual(loadVotes(total, 51).map((v) => v.id).sort());
+        expect(s.stderr()).toMatch(/"event":"store_unavailable"/);
+      } finally {
+        await s.stop();
+      }
+    });
+  }
 });

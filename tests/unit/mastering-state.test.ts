@@ -2,28 +2,13 @@
 // (Debian's ffmpeg standing in for the ffmpeg.wasm core behind the export handle), decoded back, measured, corrected
 // until the file itself is in spec, stored, and offered as an A/B against the unmastered mix.
 import 'fake-indexeddb/auto';
-import { deleteDB } from 'idb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Studio } from '../../src/features/studio';
 import { MasteringDesk } from '../../src/features/mastering';
-import { analysisWorkers, decodeWorkers, renderWorkers } from '../../src/features/studio/workers';
-import { exportWorkers } from '../../src/features/mastering/workers';
-import { decodeWorker } from '../../src/features/studio/worker/decode';
-import { renderWorker } from '../../src/features/studio/worker/render';
-import { analysisWorker } from '../../src/features/studio/worker/analysis';
 import { listExports } from '../../src/storage/exports';
 import { closeDb } from '../../src/storage/db';
-import { DB_NAME } from '../../src/storage/schema';
-import type { WorkerHandle } from '../../src/bridge/jobs';
-import { harness, nativeExportWorker, recordingEngineHost, useManualAudioContext } from './state-harness';
+import { freshApp, testStudio } from './state-harness';
 
 const RATE = 44100;
-const APIS = new Map<WorkerHandle<never>, object>([
-  [decodeWorkers as WorkerHandle<never>, decodeWorker],
-  [renderWorkers as WorkerHandle<never>, renderWorker],
-  [analysisWorkers as WorkerHandle<never>, analysisWorker],
-  [exportWorkers as WorkerHandle<never>, nativeExportWorker],
-]);
 
 /** A dense, transient-rich part: decaying noise bursts and a chord, `seconds` long. */
 function part(seconds: number, seed: number, amp: number): Float32Array[] {
@@ -41,17 +26,12 @@ function part(seconds: number, seed: number, amp: number): Float32Array[] {
   return [l, r];
 }
 
-beforeEach(async () => {
-  useManualAudioContext();
-  await closeDb();
-  await deleteDB(DB_NAME);
-});
+beforeEach(freshApp);
 afterEach(() => closeDb());
 
 describe('MasteringDesk (state)', () => {
   it('exports an MP3 in two halves whose file measures on target under the ceiling, stores it, and sets up the A/B', async () => {
-    const { jobs, started } = harness(APIS);
-    const studio = new Studio(jobs, { engineHost: recordingEngineHost().host });
+    const { studio, started } = testStudio();
     await studio.addAudio(
       [
         { name: 'drums', channels: part(24, 1, 0.4), sampleRate: RATE },
@@ -81,7 +61,7 @@ describe('MasteringDesk (state)', () => {
   }, 120_000);
 
   it('a cancelled export stores nothing and says so', async () => {
-    const studio = new Studio(harness(APIS).jobs, { engineHost: recordingEngineHost().host });
+    const { studio } = testStudio();
     await studio.addAudio([{ name: 'drums', channels: part(4, 3, 0.4), sampleRate: RATE }], { sessionName: 'Cancel test' });
     const desk = new MasteringDesk(studio);
     await desk.load();

@@ -14,7 +14,8 @@ import { openSession, type ModelSession } from '../../src/ml/ort';
 import { AUTOMIX_RANGES } from '../../src/shared/automix';
 import type { TrackFeatures } from '../../src/shared/features';
 import { defaultTrackSettings } from '../../src/shared/mix';
-import { applyTrackSettings, corruptAudio, corruptFeatures, mulberry32, panRoundTripDb, restoringSettings, tiltEqGains } from '../../scripts/automix/corruption';
+import { applyTrackSettings, corruptAudio, corruptFeatures, panRoundTripDb, restoringSettings, tiltEqGains } from '../../scripts/automix/corruption';
+import { seededRandom as mulberry32 } from '../../src/shared/random';
 import { assembleSession, type Variant } from '../../scripts/automix/dataset';
 import { diskMixnetSession, mixnetFile, nodeMixnetRunner } from '../../scripts/automix/mixnet-node';
 import { mixnetForward } from '../../scripts/automix/mixnet-weights';
@@ -131,8 +132,8 @@ describe('mixnet registry entries', () => {
       const meta = MODEL_REGISTRY.find((m) => m.id === `mixnet-${v}`);
       expect(meta, v).toBeDefined();
       const bytes = readFileSync(mixnetFile(v));
-      expect(meta!.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
-      expect(meta!.sizeBytes).toBe(bytes.length);
+      expect(meta!.files[0].sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+      expect(meta!.files[0].sizeBytes).toBe(bytes.length);
       expect(meta!.dtype).toBe({ fp32: 'float32', fp16: 'float16', int8: 'int8' }[v]);
       expect(meta!.licence).toMatch(/CC-BY-SA/);
     }

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { analyseClaimed, chunkQueue, planChunks, type ChunkSpec, type DecodedChunk } from '../../src/features/podcast/analyse';
 import { ANALYSIS_RATE } from '../../src/features/podcast/features';
-import type { VadModel } from '../../src/features/podcast/vad';
+import type { VadModel } from '../../models/silero-vad/runner';
 import { downmixToMono, pageSliceDecoder } from '../../src/features/podcast/page-decode';
 import { MAX_LABELS, rulerTicks } from '../../src/shared/ruler-ticks';
 

@@ -1,9 +1,10 @@
 // Shared by the podcast unit tests: native ffmpeg stands in for ffmpeg.wasm as the slice decoder, and the
-// silero model is loaded from node_modules through the app's own ORT seam and hash check.
+// silero model is read from models/silero-vad/, checked against its registry entry, through the app's own ORT seam.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { openSession, type ModelSession } from '../../src/ml/ort';
-import { verifySileroVad, SILERO_VAD_KEY, SILERO_VAD_META } from '../../models/silero-vad';
+import { nodeModelMeta, readModelFile } from '../../models/registry-node';
+import { SILERO_VAD_ID } from '../../models/silero-vad/runner';
 import { analyseChunk, planChunks, type SliceDecoder } from '../../src/features/podcast/analyse';
 import { describeEpisode, type ByteReader, type DescribedEpisode } from '../../src/features/podcast/describe';
 import { assembleEpisode, type EpisodeAnalysis } from '../../src/features/podcast/episode';
@@ -43,7 +44,7 @@ export function nativeSliceDecoder(path: string, kind: 'mp3' | 'pcm' | 'ffmpeg')
 
 let session: Promise<ModelSession> | undefined;
 export function vadModel(): Promise<ModelSession> {
-  session ??= openSession(SILERO_VAD_KEY, async () => verifySileroVad(new Uint8Array(readFileSync(SILERO_VAD_META.file))));
+  session ??= openSession(`${SILERO_VAD_ID}:disk`, async () => readModelFile(nodeModelMeta(SILERO_VAD_ID, 'vad')));
   return session;
 }
 

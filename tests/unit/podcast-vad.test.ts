@@ -1,14 +1,15 @@
 // The silero VAD as the app runs it: the shipped file is the one the registry names, its inputs and outputs
-// are what vad.ts feeds, batch rows are independent, silence is never sent to the model, and sparse probing
+// are what its runner (models/silero-vad/runner.ts) feeds, batch rows are independent, silence is never sent to the model, and sparse probing
 // agrees with scoring every frame.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SILERO_VAD_META, verifySileroVad } from '../../models/silero-vad';
-import { scoreWindows, speechProbability, activeVadFrames, activeRuns, planProbes, VAD_FRAME, SPEECH_ON } from '../../src/features/podcast/vad';
+import { modelFilePath, nodeModelMeta } from '../../models/registry-node';
+import { scoreWindows, speechProbability, activeVadFrames, activeRuns, planProbes, VAD_FRAME, SPEECH_ON, SILERO_VAD_ID } from '../../models/silero-vad/runner';
+import { registrySource, verifyModelBytes } from '../../src/ml/model-fetch';
 import { decimateByTwo } from '../../src/dsp/halfband';
-import { levelContour } from '../../src/features/podcast/features';
+import { LEVEL_HOP_S, levelContour } from '../../src/features/podcast/features';
 import { nativeSliceDecoder, vadModel } from './podcast-helpers';
 import { openSession, type TensorData } from '../../src/ml/ort';
 import { deriveSileroVad8k } from '../../scripts/silero-vad-8k';
@@ -17,6 +18,8 @@ import { mp3Source } from '../../src/features/podcast/source';
 import { indexMp3 } from '../../src/features/podcast/mp3-index';
 // @ts-expect-error plain ESM script without types
 import { generatePodcastFixtures, PODCAST_FIXTURE_DIR } from '../fixtures/podcast-episode.mjs';
+
+const SILERO_VAD_META = nodeModelMeta(SILERO_VAD_ID, 'vad');
 
 let x16: Float32Array;
 let x8: Float32Array;
@@ -31,27 +34,28 @@ beforeAll(async () => {
 
 describe('silero VAD model', () => {
   it('is the file the registry entry names, by SHA-256 and size', async () => {
-    const bytes = readFileSync(SILERO_VAD_META.file);
-    expect(createHash('sha256').update(bytes).digest('hex')).toBe(SILERO_VAD_META.sha256);
-    expect(bytes.length).toBe(SILERO_VAD_META.sizeBytes);
-    await expect(verifySileroVad(new Uint8Array(bytes))).resolves.toBeInstanceOf(Uint8Array);
+    const bytes = readFileSync(modelFilePath(SILERO_VAD_META));
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(SILERO_VAD_META.files[0].sha256);
+    expect(bytes.length).toBe(SILERO_VAD_META.files[0].sizeBytes);
+    const source = registrySource(SILERO_VAD_META, modelFilePath(SILERO_VAD_META));
+    await expect(verifyModelBytes(source, new Uint8Array(bytes))).resolves.toBeInstanceOf(Uint8Array);
     const damaged = new Uint8Array(bytes);
     damaged[1000] ^= 1;
-    await expect(verifySileroVad(damaged)).rejects.toThrow(/damaged or a different version/);
+    await expect(verifyModelBytes(source, damaged)).rejects.toThrow(/damaged or a different version/);
     expect(SILERO_VAD_META.licence).toMatch(/^MIT/);
   });
 
   it('is scripts/silero-vad-8k.ts applied to the file in @ricky0123/vad-web, which is the one the registry names', () => {
-    const source = readFileSync(SILERO_VAD_META.derivedFrom.file);
-    expect(createHash('sha256').update(source).digest('hex')).toBe(SILERO_VAD_META.derivedFrom.sha256);
-    expect(source.length).toBe(SILERO_VAD_META.derivedFrom.sizeBytes);
+    const source = readFileSync(SILERO_VAD_META.derivedFrom!.path);
+    expect(createHash('sha256').update(source).digest('hex')).toBe(SILERO_VAD_META.derivedFrom!.sha256);
+    expect(source.length).toBe(SILERO_VAD_META.derivedFrom!.sizeBytes);
     const derived = deriveSileroVad8k(new Uint8Array(source));
-    expect(Buffer.compare(Buffer.from(derived), readFileSync(SILERO_VAD_META.file))).toBe(0);
+    expect(Buffer.compare(Buffer.from(derived), readFileSync(modelFilePath(SILERO_VAD_META)))).toBe(0);
   });
 
   it("gives the shipped graph's 8 kHz outputs and states, frame after frame, at several batch sizes", async () => {
     const derived = await vadModel();
-    const shipped = await openSession('silero-vad-shipped', async () => new Uint8Array(readFileSync(SILERO_VAD_META.derivedFrom.file)));
+    const shipped = await openSession('silero-vad-shipped', async () => new Uint8Array(readFileSync(SILERO_VAD_META.derivedFrom!.path)));
     const sr: TensorData = { type: 'int64', data: BigInt64Array.from([8000n]), dims: [] };
     const row = 32 + VAD_FRAME;
     for (const rows of [1, 3, 128]) {
@@ -81,7 +85,7 @@ describe('silero VAD model', () => {
     }
   });
 
-  it('has the inputs and outputs vad.ts feeds', async () => {
+  it('has the inputs and outputs its runner feeds', async () => {
     const s = await vadModel();
     expect([...s.inputNames].sort()).toEqual(['input', 'state']);
     expect([...s.outputNames].sort()).toEqual(['output', 'stateN']);
@@ -105,7 +109,7 @@ describe('sparse voice activity', () => {
     const s = await vadModel();
     const quiet = new Float32Array(16000 * 20).map(() => (Math.random() - 0.5) * 1e-4);
     const q8 = decimateByTwo(quiet);
-    const r = await speechProbability(s, q8, levelContour(quiet));
+    const r = await speechProbability(s, q8, levelContour(quiet), { levelHopS: LEVEL_HOP_S });
     expect(r.modelFrames).toBe(0);
     expect(r.prob.every((p) => p === 0)).toBe(true);
   });
@@ -113,10 +117,10 @@ describe('sparse voice activity', () => {
   it('scores a fraction of the frames and agrees with scoring them all on ≥ 90 % of active frames', async () => {
     const s = await vadModel();
     const frames = Math.floor(x8.length / VAD_FRAME);
-    const sparse = await speechProbability(s, x8, levelContour(x16));
+    const sparse = await speechProbability(s, x8, levelContour(x16), { levelHopS: LEVEL_HOP_S });
     const dense = new Float32Array(frames).fill(NaN);
     await scoreWindows(s, x8, [{ start: 0, frames, warmup: 0 }], dense);
-    const { active } = activeVadFrames(levelContour(x16), frames);
+    const { active } = activeVadFrames(levelContour(x16), frames, LEVEL_HOP_S);
     let agree = 0;
     let n = 0;
     for (let k = 0; k < frames; k++) {

@@ -7,7 +7,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as Comlink from 'comlink';
+import { deleteDB } from 'idb';
 import { JobSystem, type WorkerHandle } from '../../src/bridge/jobs';
+import { Studio } from '../../src/features/studio';
+import { analysisWorkers, decodeWorkers, renderWorkers } from '../../src/features/studio/workers';
+import { decodeWorker } from '../../src/features/studio/worker/decode';
+import { renderWorker } from '../../src/features/studio/worker/render';
+import { analysisWorker } from '../../src/features/studio/worker/analysis';
+import { mlWorkers } from '../../src/features/automix/workers';
+import { mlWorker } from '../../src/features/automix/worker/ml';
+import { exportWorkers } from '../../src/features/mastering/workers';
+import { closeDb } from '../../src/storage/db';
+import { DB_NAME } from '../../src/storage/schema';
 import type { EngineHostFactory } from '../../src/features/studio/live-engine';
 import type { FromEngine, ToEngine } from '../../src/shared/engine-messages';
 import type { EncodedExport, ExportWorkerApi } from '../../src/features/mastering/contract';
@@ -53,7 +64,7 @@ export interface Harness {
 }
 
 /** A job system whose handles run the given worker APIs in-process; a handle without one fails its job, named. */
-export function harness(apis: Map<WorkerHandle<never>, object>): Harness {
+export function harness(apis: Map<WorkerHandle<never>, object> = workerCode()): Harness {
   const started = new Map<string, number>();
   const jobs = new JobSystem({
     create: (handle) => {
@@ -173,4 +184,39 @@ function encodeNative(pcm: Uint8Array, sample: 'f32le' | 's16le', channels: numb
   const bytes = readFileSync(out);
   rmSync(dir, { recursive: true });
   return { bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), mime: info.mime, ext: info.ext };
+}
+
+/** The worker code behind each handle: the app's own, but for ffmpeg.wasm's export worker (native ffmpeg). */
+export function workerCode(): Map<WorkerHandle<never>, object> {
+  return new Map<WorkerHandle<never>, object>([
+    [decodeWorkers as WorkerHandle<never>, decodeWorker],
+    [renderWorkers as WorkerHandle<never>, renderWorker],
+    [analysisWorkers as WorkerHandle<never>, analysisWorker],
+    [mlWorkers as WorkerHandle<never>, mlWorker],
+    [exportWorkers as WorkerHandle<never>, nativeExportWorker],
+  ]);
+}
+
+/** A studio on the in-process workers and the recording engine host, with what it started and sent. */
+export function testStudio(): { studio: Studio; started: Map<string, number>; sent: ToEngine[] } {
+  const { jobs, started } = harness();
+  const engine = recordingEngineHost();
+  return { studio: new Studio(jobs, { engineHost: engine.host }), started, sent: engine.sent };
+}
+
+/** An empty app database, and the A/B players on the manual clock. */
+export async function freshApp(): Promise<void> {
+  useManualAudioContext();
+  await closeDb();
+  await deleteDB(DB_NAME);
+}
+
+/** Stereo white noise at `amp` (deterministic for a seed). */
+export function noise(seconds: number, amp: number, seed: number, rate = 44100): Float32Array[] {
+  let x = seed;
+  const ch = Float32Array.from({ length: Math.round(seconds * rate) }, () => {
+    x = (x * 1103515245 + 12345) >>> 0;
+    return amp * ((x / 2 ** 32) * 2 - 1);
+  });
+  return [ch, ch.slice()];
 }

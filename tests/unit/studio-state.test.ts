@@ -1,25 +1,12 @@
 // The studio's orchestration in Node: imports decoded by the real decode worker code, stored in IndexedDB, handed to
 // the engine, rendered by the real render workers (split over two), removed, and restored by a reload.
 import 'fake-indexeddb/auto';
-import { deleteDB } from 'idb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Studio } from '../../src/features/studio';
-import { analysisWorkers, decodeWorkers, renderWorkers } from '../../src/features/studio/workers';
-import { decodeWorker } from '../../src/features/studio/worker/decode';
-import { renderWorker } from '../../src/features/studio/worker/render';
-import { analysisWorker } from '../../src/features/studio/worker/analysis';
 import { closeDb } from '../../src/storage/db';
-import { DB_NAME } from '../../src/storage/schema';
 import { loadSession } from '../../src/storage/sessions';
-import type { WorkerHandle } from '../../src/bridge/jobs';
-import { harness, recordingEngineHost } from './state-harness';
+import { freshApp, testStudio } from './state-harness';
 
 const RATE = 44100;
-const APIS = new Map<WorkerHandle<never>, object>([
-  [decodeWorkers as WorkerHandle<never>, decodeWorker],
-  [renderWorkers as WorkerHandle<never>, renderWorker],
-  [analysisWorkers as WorkerHandle<never>, analysisWorker],
-]);
 
 /** A stereo 16-bit WAV of a sine at `amp` (0…1 of full scale). */
 function wavFile(name: string, freq: number, amp: number, seconds = 1): File {
@@ -47,19 +34,14 @@ function wavFile(name: string, freq: number, amp: number, seconds = 1): File {
   return new File([bytes], name, { type: 'audio/wav' });
 }
 
-beforeEach(async () => {
-  await closeDb();
-  await deleteDB(DB_NAME);
-});
+beforeEach(freshApp);
 afterEach(async () => {
   await closeDb();
 });
 
 describe('Studio (state)', () => {
   it('imports files through the decode workers, stores them, feeds the engine and renders the mix on both render workers', async () => {
-    const { jobs, started } = harness(APIS);
-    const engine = recordingEngineHost();
-    const studio = new Studio(jobs, { engineHost: engine.host });
+    const { studio, started, sent } = testStudio();
     await studio.newSession('State test');
     await studio.importFiles([wavFile('kick.wav', 60, 0.5), wavFile('pad.wav', 440, 0.25), new File([new Uint8Array([1, 2, 3])], 'broken.wav')]);
 
@@ -67,7 +49,7 @@ describe('Studio (state)', () => {
     expect(studio.notices.some((n) => n.subject === 'broken.wav' && n.level === 'error')).toBe(true);
     const stored = await loadSession(studio.session!.id);
     expect(stored!.tracks.map((t) => t.name)).toEqual(['kick', 'pad']);
-    expect(engine.sent.filter((m) => m.type === 'addTrack')).toHaveLength(2);
+    expect(sent.filter((m) => m.type === 'addTrack')).toHaveLength(2);
     expect(started.get('decode')).toBe(2);
 
     const mix = await studio.renderMix();
@@ -88,32 +70,29 @@ describe('Studio (state)', () => {
   });
 
   it('removes a track from storage and the engine, and a reload restores the session as saved', async () => {
-    const first = recordingEngineHost();
-    const a = new Studio(harness(APIS).jobs, { engineHost: first.host });
+    const { studio: a, sent: first } = testStudio();
     await a.newSession('Reload test');
     await a.importFiles([wavFile('one.wav', 220, 0.3), wavFile('two.wav', 330, 0.3), wavFile('three.wav', 550, 0.3)]);
     const two = a.session!.tracks.find((t) => t.name === 'two')!.id;
     await a.removeTrack(two);
-    expect(first.sent.some((m) => m.type === 'removeTrack' && m.id === two)).toBe(true);
+    expect(first.some((m) => m.type === 'removeTrack' && m.id === two)).toBe(true);
     a.rename('Renamed');
     await a.saveNow();
     const id = a.session!.id;
     await a.dispose();
 
-    const second = recordingEngineHost();
-    const b = new Studio(harness(APIS).jobs, { engineHost: second.host });
+    const { studio: b, sent: second } = testStudio();
     await b.init('/never-fetched/');
     expect(b.session!.id).toBe(id);
     expect(b.session!.name).toBe('Renamed');
     expect(b.session!.tracks.map((t) => t.name)).toEqual(['one', 'three']);
-    expect(second.sent.filter((m) => m.type === 'addTrack')).toHaveLength(2);
+    expect(second.filter((m) => m.type === 'addTrack')).toHaveLength(2);
     expect(b.notices.filter((n) => n.level === 'error')).toEqual([]);
     await b.dispose();
   });
 
   it('adds app-made audio resampled to the session rate as a track of a new session', async () => {
-    const engine = recordingEngineHost();
-    const studio = new Studio(harness(APIS).jobs, { engineHost: engine.host });
+    const { studio } = testStudio();
     await studio.newSession('Old');
     const old = studio.session!.id;
     const tone = Float32Array.from({ length: 32000 }, (_, i) => 0.5 * Math.sin((2 * Math.PI * 440 * i) / 32000));

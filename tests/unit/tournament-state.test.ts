@@ -2,38 +2,14 @@
 // loudness-matched, played blind through the A/B player (on a clock the test moves), the vote unlocked only after
 // both sides were heard, then stored.
 import 'fake-indexeddb/auto';
-import { deleteDB } from 'idb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Studio } from '../../src/features/studio';
 import { TournamentDesk } from '../../src/features/tournament';
-import { analysisWorkers, decodeWorkers, renderWorkers } from '../../src/features/studio/workers';
-import { mlWorkers } from '../../src/features/automix/workers';
-import { decodeWorker } from '../../src/features/studio/worker/decode';
-import { renderWorker } from '../../src/features/studio/worker/render';
-import { analysisWorker } from '../../src/features/studio/worker/analysis';
-import { mlWorker } from '../../src/features/automix/worker/ml';
 import { listVotes } from '../../src/features/tournament/vote-store';
 import { closeDb } from '../../src/storage/db';
-import { DB_NAME } from '../../src/storage/schema';
-import type { WorkerHandle } from '../../src/bridge/jobs';
-import { harness, ManualAudioContext, recordingEngineHost, useManualAudioContext } from './state-harness';
+import { freshApp, noise, testStudio, ManualAudioContext } from './state-harness';
 
 const RATE = 44100;
-const APIS = new Map<WorkerHandle<never>, object>([
-  [decodeWorkers as WorkerHandle<never>, decodeWorker],
-  [renderWorkers as WorkerHandle<never>, renderWorker],
-  [analysisWorkers as WorkerHandle<never>, analysisWorker],
-  [mlWorkers as WorkerHandle<never>, mlWorker],
-]);
 
-function noise(amp: number, seed: number): Float32Array[] {
-  let x = seed;
-  const ch = Float32Array.from({ length: 2 * RATE }, () => {
-    x = (x * 1103515245 + 12345) >>> 0;
-    return amp * ((x / 2 ** 32) * 2 - 1);
-  });
-  return [ch, ch.slice()];
-}
 
 /** Plays side `side` for `seconds` of the player's clock, in steps the desk counts (it ignores gaps over 1 s). */
 async function hear(desk: TournamentDesk, side: 'a' | 'b', seconds: number): Promise<void> {
@@ -44,20 +20,16 @@ async function hear(desk: TournamentDesk, side: 'a' | 'b', seconds: number): Pro
   }
 }
 
-beforeEach(async () => {
-  useManualAudioContext();
-  await closeDb();
-  await deleteDB(DB_NAME);
-});
+beforeEach(freshApp);
 afterEach(() => closeDb());
 
 describe('TournamentDesk (state)', () => {
   it('renders and loudness-matches the contestants, unlocks the vote once both were heard, and stores it', async () => {
-    const studio = new Studio(harness(APIS).jobs, { engineHost: recordingEngineHost().host });
+    const { studio } = testStudio();
     await studio.addAudio(
       [
-        { name: 'drums', channels: noise(0.5, 1), sampleRate: RATE },
-        { name: 'pad', channels: noise(0.02, 2), sampleRate: RATE },
+        { name: 'drums', channels: noise(2, 0.5, 1), sampleRate: RATE },
+        { name: 'pad', channels: noise(2, 0.02, 2), sampleRate: RATE },
       ],
       { sessionName: 'Tournament test' },
     );

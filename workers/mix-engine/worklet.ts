@@ -1,6 +1,7 @@
 // Live playback runs the very MixEngine the offline renderer uses, so the two agree by construction.
 import { MixEngine, RENDER_QUANTUM } from '../../src/dsp/mix-engine';
 import type { FromEngine, ToEngine } from '../../src/shared/engine-messages';
+import { errorMessage } from '../../src/shared/errors';
 
 declare const sampleRate: number;
 declare class AudioWorkletProcessor {
@@ -73,7 +74,7 @@ class MixEngineProcessor extends AudioWorkletProcessor {
           break;
       }
     } catch (e) {
-      this.#post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
+      this.#post({ type: 'error', message: errorMessage(e) });
     }
   }
 

@@ -5,6 +5,7 @@ import type { MetricEvent } from './events';
 import { listEvents } from './metrics-store';
 import { metricsRecorderFor, type MetricsRecorder } from './recorder';
 import { metricsExport, summarize, type MetricsSummary } from './stats';
+import { errorMessage } from '../../shared/errors';
 
 /** Changes arrive per finished job; the page is read again at most this often. */
 const REFRESH_MS = 500;
@@ -45,7 +46,7 @@ export class MetricsDesk {
       this.summary = summarize(this.#events);
       this.error = null;
     } catch (e) {
-      this.error = `The usage metrics could not be read: ${e instanceof Error ? e.message : String(e)}`;
+      this.error = `The usage metrics could not be read: ${errorMessage(e)}`;
     }
   }
 
@@ -58,7 +59,7 @@ export class MetricsDesk {
       this.recording = on;
       if (!on) this.#studio.notify('info', 'Usage metrics are off; every recorded event was deleted.', 'Metrics');
     } catch (e) {
-      this.#studio.notify('error', `The setting was not saved: ${e instanceof Error ? e.message : String(e)}`, 'Metrics');
+      this.#studio.notify('error', `The setting was not saved: ${errorMessage(e)}`, 'Metrics');
       this.recording = this.#recorder.recording;
     } finally {
       this.busy = false;

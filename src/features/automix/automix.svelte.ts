@@ -2,14 +2,14 @@
 // editable console settings, show what changed, and keep one step of undo.
 import { proxy } from 'comlink';
 import { splitByWork, type Studio } from '../studio';
-import { MODEL_REGISTRY, modelMeta } from '../../../models/registry';
+import { modelMeta, modelsFor, type RegisteredModel } from '../../../models/registry';
 import { runAutomixModel } from './ml-job';
-import { applyAutomixOutput, assertAutomixTrackCount, automixChanges, type AutomixRuntimeInfo, type AutomixTrackChange, type ModelMeta } from '../../shared/automix';
+import { applyAutomixOutput, assertAutomixTrackCount, automixChanges, type AutomixRuntimeInfo, type AutomixTrackChange } from '../../shared/automix';
 import type { TrackFeatures } from '../../shared/features';
 import type { JobProgress } from '../../shared/jobs';
 import type { MixSettings } from '../../shared/mix';
 import { renderWorkers } from '../studio';
-import { CancelledError, isAbortError } from '../../shared/errors';
+import { CancelledError, errorMessage, isAbortError } from '../../shared/errors';
 
 export interface AutomixChangeRow extends AutomixTrackChange {
   name: string;
@@ -18,7 +18,7 @@ export interface AutomixChangeRow extends AutomixTrackChange {
 const DEFAULT_MODEL = 'equal-loudness';
 
 export class AutoMixDesk {
-  readonly models: readonly ModelMeta[] = MODEL_REGISTRY;
+  readonly models: readonly RegisteredModel<'automix'>[] = modelsFor('automix');
   modelId = $state(DEFAULT_MODEL);
   /** What is running ('Analysing tracks', 'Running …'), or null when idle. */
   busy = $state<string | null>(null);
@@ -39,8 +39,8 @@ export class AutoMixDesk {
     this.#studio = studio;
   }
 
-  get meta(): ModelMeta {
-    return modelMeta(this.modelId);
+  get meta(): RegisteredModel<'automix'> {
+    return modelMeta(this.modelId, 'automix');
   }
 
   /** Per track, before → after, of the last auto-mix of this session; empty until one ran. */
@@ -79,9 +79,9 @@ export class AutoMixDesk {
       const t0 = performance.now();
       const features = await this.#analyse(session.id, trackIds, ctrl.signal);
       const t1 = performance.now();
-      this.busy = `Running ${modelMeta(modelId).label}`;
+      this.busy = `Running ${modelMeta(modelId, 'automix').label}`;
       this.progress = { fraction: null, stage: 'inference' };
-      const meta = modelMeta(modelId);
+      const meta = modelMeta(modelId, 'automix');
       const { output: out, runtime } = await runAutomixModel(this.#studio.jobSystem, modelId, meta.label, { tracks: trackIds.map((id) => ({ features: features[id] })) }, {
         signal: ctrl.signal,
         onProgress: (p) => (this.progress = p),
@@ -108,7 +108,7 @@ export class AutoMixDesk {
       return true;
     } catch (e) {
       if (isAbortError(e)) this.#studio.notify('info', 'Auto-mix cancelled.', 'Auto-mix');
-      else this.#studio.notify('error', e instanceof Error ? e.message : String(e), 'Auto-mix');
+      else this.#studio.notify('error', errorMessage(e), 'Auto-mix');
       return false;
     } finally {
       if (this.#abort === ctrl) this.#abort = null;

@@ -1,7 +1,7 @@
 // Main-thread side of model inference: every auto-mix model, neural or not, runs in the ml worker.
 import { proxy } from 'comlink';
 import type { JobSystem } from '../../bridge/jobs';
-import type { AutomixInput, AutomixMlSettings, AutomixOutput, AutomixRuntimeInfo } from '../../shared/automix';
+import { DEFAULT_ML_SETTINGS, type AutomixInput, type AutomixMlSettings, type AutomixOutput, type AutomixRuntimeInfo } from '../../shared/automix';
 import type { JobProgress } from '../../shared/jobs';
 import { mlWorkers } from './workers';
 
@@ -12,7 +12,7 @@ const ML_SETTINGS_KEY = 'aimixer.ml';
  * "aimixer.ml" (e.g. {"provider":"wasm"} to keep every model off WebGPU).
  */
 export function mlSettings(): AutomixMlSettings {
-  const defaults: AutomixMlSettings = { selfCheckTolerance: 1e-3, provider: 'auto' };
+  const defaults: AutomixMlSettings = { ...DEFAULT_ML_SETTINGS };
   try {
     const raw = globalThis.localStorage?.getItem(ML_SETTINGS_KEY);
     if (!raw) return defaults;

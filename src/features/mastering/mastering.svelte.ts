@@ -4,14 +4,15 @@ import type { Studio } from '../studio';
 import { AbPlayer, loudnessMatchGains } from '../../bridge/ab-player';
 import { defaultMasteringSettings, MASTERING_PRESETS, type LoudnessReport, type MasteringPresetId, type MasteringReport, type MasteringSettings } from '../../shared/mastering';
 import { EXPORT_FORMATS, type ExportFormat, type ExportTags } from '../../shared/export';
-import { encodeMp3InHalves, mp3Encoders } from '../../media/mp3-splice';
+import { mp3Encoders } from '../../media/mp3-splice';
+import { runExportLoop, type ExportPass } from '../../media/export-loop';
+import { encodeMp3OnWorkers } from '../../bridge/mp3-encode';
 import type { EncodedExport } from './contract';
 import { exportWorkers } from './workers';
 import { renderWorkers, type MasterResult, type RenderResult } from '../studio';
 import { deleteExport, listExports, saveExport } from '../../storage/exports';
 import type { ExportRecord } from '../../storage/schema';
-import { isAbortError } from '../../shared/errors';
-import { planarRange } from '../../dsp/pcm16';
+import { errorMessage, isAbortError } from '../../shared/errors';
 import { StorageFullError } from '../../storage/quota';
 
 function isStorageFull(e: unknown): boolean {
@@ -26,7 +27,7 @@ export interface FileCheck {
   attempts: number;
   withinSpec: boolean;
   /** What each pass's file measured, and the headroom it was mastered with. */
-  passes: { lufs: number; truePeakDb: number; headroomDb: number }[];
+  passes: ExportPass[];
 }
 
 export interface StageTimings {
@@ -35,10 +36,6 @@ export interface StageTimings {
   encode_s: number;
   verify_s: number;
 }
-
-const LUFS_TOLERANCE = 0.5;
-const MAX_ENCODE_ATTEMPTS = 4;
-const LOSSY_FIRST_PASS_HEADROOM_DB = 0.7;
 
 export class MasteringDesk {
   settings = $state<MasteringSettings>(defaultMasteringSettings());
@@ -244,22 +241,10 @@ export class MasteringDesk {
     const ctrl = this.#begin(`Exporting ${info.label}`);
     if (this.unsaved) URL.revokeObjectURL(this.unsaved.url);
     this.unsaved = null;
-    const t = { render_s: 0, master_s: 0, encode_s: 0, verify_s: 0 };
     try {
-      let t0 = performance.now();
+      const t0 = performance.now();
       const mix = await this.#render(ctrl.signal);
-      t.render_s = (performance.now() - t0) / 1000;
-      const target = this.settings.targetLufs;
-      const ceiling = this.settings.ceilingDbtp;
-      // Lossy encoders add inter-sample overs (0.1–0.7 dB at 320k on full-band, heavily limited material); starting with that
-      // headroom usually saves a second master + encode pass. The file is still verified below.
-      let extraHeadroomDb = info.lossless ? 0 : LOSSY_FIRST_PASS_HEADROOM_DB;
-      let gainTrimDb = 0;
-      let bytes: Uint8Array | null = null;
-      let check: LoudnessReport | null = null;
-      let mastered: MasterResult | null = null;
-      let attempts = 0;
-      const passes: FileCheck['passes'] = [];
+      const render_s = (performance.now() - t0) / 1000;
       const analysisKey = crypto.randomUUID();
       // The encoder workers start ffmpeg.wasm (and for MP3 warm up its encoder) while the mix is mastered on one
       // core: a first export no longer waits for the 32 MB core to load after the master. Already warm: no-ops.
@@ -267,42 +252,26 @@ export class MasteringDesk {
         count: format === 'mp3' ? mp3Encoders(mix.left.length, mix.sampleRate) : 1,
         signal: ctrl.signal,
       });
-      for (; attempts < MAX_ENCODE_ATTEMPTS; ) {
-        attempts++;
-        t0 = performance.now();
-        mastered = await this.#master(mix, ctrl.signal, { extraHeadroomDb, gainTrimDb, analysisKey });
-        t.master_s += (performance.now() - t0) / 1000;
-        t0 = performance.now();
-        const m = mastered;
-        const encoded = await this.#encode(m.left, m.right, mix.sampleRate, format, { title: this.title || session.name, artist: this.artist || undefined }, ctrl.signal);
-        bytes = encoded.bytes;
-        t.encode_s += (performance.now() - t0) / 1000;
-        t0 = performance.now();
-        check = await this.#verify(bytes, `${session.name}.${info.ext}`, mix.sampleRate, ctrl.signal);
-        t.verify_s += (performance.now() - t0) / 1000;
-        passes.push({ lufs: check.integratedLufs, truePeakDb: check.truePeakDb, headroomDb: extraHeadroomDb });
-        const over = check.truePeakDb - ceiling;
-        const miss = target - check.integratedLufs;
-        // A silent file has no loudness to correct, and a capped gain is as loud as we will go.
-        const loudnessSettled = !Number.isFinite(miss) || Math.abs(miss) <= LUFS_TOLERANCE || mastered.report.gainCapped;
-        if ((over <= 0 || !Number.isFinite(over)) && loudnessSettled) break;
-        // The encoder's overshoot grows with the limiting, so give the next pass all of it plus a margin.
-        if (over > 0) extraHeadroomDb += 2 * over + 0.05;
-        if (Number.isFinite(miss) && Math.abs(miss) > 0.2 && !mastered.report.gainCapped) gainTrimDb += miss;
-      }
-      const final = mastered!;
-      const measured = check!;
-      const silent = !Number.isFinite(measured.integratedLufs);
-      const withinSpec = !silent && measured.truePeakDb <= ceiling && (Math.abs(target - measured.integratedLufs) <= LUFS_TOLERANCE || final.report.gainCapped);
-      this.fileCheck = { format, lufs: measured.integratedLufs, truePeakDb: measured.truePeakDb, attempts, withinSpec, passes };
+      const tags = { title: this.title || session.name, artist: this.artist || undefined };
+      const loop = await runExportLoop(
+        { targetLufs: this.settings.targetLufs, ceilingDbtp: this.settings.ceilingDbtp, lossy: !info.lossless },
+        {
+          master: (extraHeadroomDb, gainTrimDb) => this.#master(mix, ctrl.signal, { extraHeadroomDb, gainTrimDb, analysisKey }),
+          encode: (m) => this.#encode(m.left, m.right, mix.sampleRate, format, tags, ctrl.signal).then((e) => e.bytes),
+          verify: (bytes) => this.#verify(bytes, `${session.name}.${info.ext}`, mix.sampleRate, ctrl.signal),
+        },
+      );
+      const { final, encoded: bytes, check: measured, withinSpec, silent } = loop;
+      const attempts = loop.passes.length;
+      this.fileCheck = { format, lufs: measured.integratedLufs, truePeakDb: measured.truePeakDb, attempts, withinSpec, passes: loop.passes };
       this.report = final.report;
-      this.lastTimings = t;
+      this.lastTimings = { render_s, ...loop.timings };
       for (const w of final.report.warnings) this.#studio.notify('warning', w, 'Mastering');
       if (!withinSpec && !silent && !final.report.gainCapped) {
         this.#studio.notify('warning', `The ${info.label} file measured ${measured.integratedLufs.toFixed(1)} LUFS, ${measured.truePeakDb.toFixed(2)} dBTP after ${attempts} passes.`, 'Export');
       }
       const name = `${(this.title || session.name).replace(/[\\/:*?"<>|]+/g, '_')}.${info.ext}`;
-      const blob = new Blob([bytes! as Uint8Array<ArrayBuffer>], { type: info.mime });
+      const blob = new Blob([bytes as Uint8Array<ArrayBuffer>], { type: info.mime });
       let rec: ExportRecord;
       try {
         rec = await saveExport({ sessionId: session.id, name, format, mime: info.mime, blob, lufs: measured.integratedLufs, truePeakDb: measured.truePeakDb });
@@ -311,12 +280,12 @@ export class MasteringDesk {
         // The file exists, only storing it failed: offer it for download and show what uses the space.
         this.unsaved = { name, url: URL.createObjectURL(blob), bytes: blob.size };
         this.#studio.notify('error', `${name} (${(blob.size / 1e6).toFixed(1)} MB) was not stored: browser storage is full. Download it now below, or free space in Storage.`, name);
-        await this.#studio.openStorageDialog(e instanceof Error ? e.message : String(e));
+        await this.#studio.openStorageDialog(errorMessage(e));
         await this.#setupAb(mix, final);
         return null;
       }
       await this.refreshExports();
-      await this.#setupAb(mix, mastered!);
+      await this.#setupAb(mix, final);
       return rec;
     } catch (e) {
       this.#fail(e, 'Export');
@@ -333,25 +302,18 @@ export class MasteringDesk {
    */
   async #encode(left: Float32Array, right: Float32Array, sampleRate: number, format: ExportFormat, tags: ExportTags, signal: AbortSignal): Promise<EncodedExport> {
     const info = EXPORT_FORMATS[format];
-    const job = (l: Float32Array, r: Float32Array, t: ExportTags, label: string) =>
-      this.#studio.jobSystem.run(exportWorkers, {
-        label,
+    if (format !== 'mp3') {
+      const l = left.slice();
+      const r = right.slice();
+      return this.#studio.jobSystem.run(exportWorkers, {
+        label: `Encode ${info.label}`,
         signal,
-        task: (api, onProgress) => api.encode(transfer({ left: l, right: r, sampleRate, format, tags: t }, [l.buffer, r.buffer]), onProgress),
+        task: (api, onProgress) => api.encode(transfer({ left: l, right: r, sampleRate, format, tags }, [l.buffer, r.buffer]), onProgress),
       });
-    const n = left.length;
-    if (format !== 'mp3') return job(left.slice(), right.slice(), tags, `Encode ${info.label}`);
-    // Each encoder gets copies of its range and converts it to the 16-bit PCM it encodes from, both at once.
-    const bytes = await encodeMp3InHalves(n, sampleRate, async (from, to, first) => {
-      const out = await this.#studio.jobSystem.run(exportWorkers, {
-        label: `Encode ${info.label}${to - from < n ? (first ? ' (first half)' : ' (second half)') : ''}`,
-        signal,
-        task: (api, onProgress) => {
-          const range = planarRange([left, right], from, to);
-          return api.encodeMp3(transfer(range, range.map((c) => c.buffer)), sampleRate, first ? tags : {}, onProgress);
-        },
-      });
-      return out.bytes;
+    }
+    const bytes = await encodeMp3OnWorkers(this.#studio.jobSystem, exportWorkers, [left, right], sampleRate, tags, {
+      signal,
+      label: (part) => `Encode ${info.label}${part === 'whole' ? '' : ` (${part})`}`,
     });
     return { bytes, mime: info.mime, ext: info.ext };
   }
@@ -396,6 +358,6 @@ export class MasteringDesk {
 
   #fail(e: unknown, subject: string): void {
     if (isAbortError(e)) this.#studio.notify('info', 'Cancelled.', subject);
-    else this.#studio.notify('error', e instanceof Error ? e.message : String(e), subject);
+    else this.#studio.notify('error', errorMessage(e), subject);
   }
 }

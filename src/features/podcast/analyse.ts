@@ -1,10 +1,10 @@
 // One analysis chunk: decode its range to 16 kHz mono, take the frame features, score voice activity.
 // The decoder is passed in (ffmpeg.wasm in the worker, native ffmpeg in tests), so this runs anywhere.
 import { decimateByTwo } from '../../dsp/halfband';
-import { CHUNK_QUANTUM_S, ANALYSIS_RATE, frameFeatures, type FeatureTransforms } from './features';
+import { CHUNK_QUANTUM_S, ANALYSIS_RATE, LEVEL_HOP_S, frameFeatures, type FeatureTransforms } from './features';
 import type { ChunkAnalysis } from './episode';
 import { sliceFor, type EpisodeSource, type SourceSlice } from './source';
-import { speechProbability, type VadModel } from './vad';
+import { speechProbability, type VadModel } from '../../../models/silero-vad/runner';
 
 /** Decodes a slice of the episode to `channels` planar channels at `rate`, from the slice's first byte. */
 export type SliceDecoder = (slice: SourceSlice, rate: number, channels: 1 | 2) => Promise<{ channels: Float32Array[]; warnings: string[]; decoder?: DecoderName }>;
@@ -75,7 +75,7 @@ export async function analyseDecoded(decoded: DecodedChunk, model: VadModel, tra
   const x8 = decimateByTwo(x16);
   const features = frameFeatures(x16, x8, transforms);
   const t2 = performance.now();
-  const vad = await speechProbability(model, x8, features.levelDb);
+  const vad = await speechProbability(model, x8, features.levelDb, { levelHopS: LEVEL_HOP_S });
   const t3 = performance.now();
   return {
     seconds: { decode: decoded.decodeS, features: (t2 - t1) / 1000, vad: (t3 - t2) / 1000 },

@@ -13,7 +13,7 @@
 // - tone: steady and tonal without onsets (a test tone, a hum);
 // - other: anything active that fits none of these.
 import { LEVEL_HOP_S, SPEC_HOP_S, type FrameFeatures } from './features';
-import { VAD_FRAME_S } from './vad';
+import { VAD_FRAME_S } from '../../../models/silero-vad/runner';
 import type { DecoderName } from './analyse';
 
 export const ANALYSIS_VERSION = 1;

@@ -13,13 +13,15 @@
 // - pitchHz / voicing (40 ms): F0 from the normalised autocorrelation of a
 //   32 ms Hann frame at 8 kHz, searched over 70–400 Hz; voicing is the autocorrelation peak (0…1), pitch 0 when
 //   voicing < VOICED. Pitch variance is the "excitement" cue; speaker changes compare phrase pitch.
-// Speech probability comes from the VAD (vad.ts) on its own 32 ms grid.
+// Speech probability comes from the VAD (models/silero-vad/runner.ts) on its own 32 ms grid.
 import FFT from 'fft.js';
 import type { Autocorrelation } from '../../dsp/pffft';
 import { forEachPowerFrame, type PowerFft } from '../../dsp/stft';
+import { VAD_RATE } from '../../../models/silero-vad/runner';
 
 export const ANALYSIS_RATE = 16000;
-export const VAD_RATE = 8000;
+/** Pitch is read at the VAD's rate: one decimation serves both. */
+export { VAD_RATE };
 export const LEVEL_HOP = 160;
 /** 40 ms: five spectral frames per 0.2 s class block, at half the cost of 20 ms (measured: features were a quarter of the analysis). */
 export const SPEC_HOP = 640;

@@ -13,13 +13,14 @@ import { addClip, refit, removeClip, selectReel, setClipBounds, swapClip, type R
 import { reelChapters } from './chapters';
 import { THEMES, type ThemeId } from './themes';
 import { LEVEL_HOP_S } from './features';
-import type { MasterResult } from '../studio';
 import { podcastMasterWorkers, podcastReelWorkers, podcastWorkers } from './workers';
 import { defaultMasteringSettings, type LoudnessReport, type MasteringSettings } from '../../shared/mastering';
 import type { ProgressCallback } from '../../shared/jobs';
-import { isAbortError } from '../../shared/errors';
-import { encodeMp3InHalves, mp3Encoders } from '../../media/mp3-splice';
-import { planarRange } from '../../dsp/pcm16';
+import { errorMessage, isAbortError } from '../../shared/errors';
+import { SerialQueue } from '../../shared/serial-queue';
+import { mp3Encoders } from '../../media/mp3-splice';
+import { runExportLoop } from '../../media/export-loop';
+import { encodeMp3OnWorkers } from '../../bridge/mp3-encode';
 import { clearPodcast, loadPodcast, saveAnalysis, saveEpisode, saveReel, PODCAST_STORE_VERSION, type StoredClipFile } from './podcast-store';
 import { saveExport, listExports, deleteExport } from '../../storage/exports';
 import type { ExportRecord } from '../../storage/schema';
@@ -30,10 +31,6 @@ export type ReelLayout = 'stereo' | 'mono';
 /** Podcast loudness: −16 LUFS for stereo, −19 LUFS for mono, under −1 dBTP. */
 export const PODCAST_TARGET_LUFS: Record<ReelLayout, number> = { stereo: -16, mono: -19 };
 export const PODCAST_CEILING_DBTP = -1;
-const LUFS_TOLERANCE = 0.5;
-const MAX_PASSES = 4;
-/** Lossy encoding adds inter-sample overs; starting with this headroom usually saves a second pass. */
-const FIRST_PASS_HEADROOM_DB = 0.7;
 const RERENDER_DEBOUNCE_MS = 250;
 
 /**
@@ -156,7 +153,7 @@ export class PodcastDesk {
   #abort: AbortController | null = null;
   #rerender: ReturnType<typeof setTimeout> | undefined;
   #renderSeq = 0;
-  #saves: Promise<unknown> = Promise.resolve();
+  #saves = new SerialQueue();
 
   constructor(studio: Studio) {
     this.#studio = studio;
@@ -554,7 +551,6 @@ export class PodcastDesk {
     const plan = this.plan;
     if (!episode || !plan) return null;
     const ctrl = this.#begin('Exporting the reel');
-    const t = { master_s: 0, encode_s: 0, verify_s: 0 };
     try {
       clearTimeout(this.#rerender);
       const reel = this.#reelAudio && this.reel ? this.#reelAudio : await this.renderReel(ctrl);
@@ -567,58 +563,52 @@ export class PodcastDesk {
       const left = reel.channels[0];
       const right = reel.channels[1] ?? reel.channels[0];
       const title = `${fileTitle(episode.name)} – ${THEMES.find((x) => x.id === plan.theme)?.label ?? 'Best Of'}`;
-      let headroom = FIRST_PASS_HEADROOM_DB;
-      let trim = 0;
-      let bytes: Uint8Array | null = null;
-      let check = { integratedLufs: NaN, truePeakDb: NaN };
-      let passes = 0;
-      let report: MasterResult['report'] | null = null;
       // The encoder workers start ffmpeg.wasm while the reel is mastered (one worker, one core): the encode then
       // begins on compiled code. A failed warm-up is left to the encode itself to report.
       const channelCount = layout === 'mono' ? 1 : 2;
       this.#studio.jobSystem.startAhead(podcastWorkers, 'Start the MP3 encoder', (api) => api.warmMp3Encoder(reel.rate, channelCount), { count: mp3Encoders(left.length, reel.rate), signal: ctrl.signal });
-      for (; passes < MAX_PASSES; ) {
-        passes++;
-        let t0 = performance.now();
-        this.busy = `Mastering (pass ${passes})`;
-        // The copies come back as `unmastered`; dropped at once, so they never add to the export's peak memory.
-        const { unmastered: _copies, ...mastered } = await this.#studio.jobSystem.run(podcastMasterWorkers, {
-          // Its own worker, ended after each pass (below): the chain's working copies (tone-shaped mix, peak
-          // envelopes, limiter output) are several times the reel, and a worker's memory is only sure to go when it ends.
-          label: `Master the reel to ${fileTarget} LUFS`,
-          signal: ctrl.signal,
-          // Copies, transferred: the reel stays here for the next pass, and no second copy lingers on this side.
-          task: (api, onProgress) => {
-            const l = left.slice();
-            const r = right.slice();
-            return api.master(transfer({ left: l, right: r, sampleRate: reel.rate, settings, extraHeadroomDb: headroom, gainTrimDb: trim }, [l.buffer, r.buffer]), this.#track(onProgress));
+      const loop = await runExportLoop(
+        { targetLufs: fileTarget, ceilingDbtp: PODCAST_CEILING_DBTP, lossy: true },
+        {
+          master: async (headroom, trim, pass) => {
+            this.busy = `Mastering (pass ${pass})`;
+            // The copies come back as `unmastered`; dropped at once, so they never add to the export's peak memory.
+            const { unmastered: _copies, ...mastered } = await this.#studio.jobSystem.run(podcastMasterWorkers, {
+              // Its own worker, ended after each pass (below): the chain's working copies (tone-shaped mix, peak
+              // envelopes, limiter output) are several times the reel, and a worker's memory is only sure to go when it ends.
+              label: `Master the reel to ${fileTarget} LUFS`,
+              signal: ctrl.signal,
+              // Copies, transferred: the reel stays here for the next pass, and no second copy lingers on this side.
+              task: (api, onProgress) => {
+                const l = left.slice();
+                const r = right.slice();
+                return api.master(transfer({ left: l, right: r, sampleRate: reel.rate, settings, extraHeadroomDb: headroom, gainTrimDb: trim }, [l.buffer, r.buffer]), this.#track(onProgress));
+              },
+            });
+            return mastered;
           },
-        });
-        report = mastered.report;
-        t.master_s += (performance.now() - t0) / 1000;
-        t0 = performance.now();
-        this.busy = 'Encoding MP3 320 kb/s';
-        const out = layout === 'mono' ? [mastered.left] : [mastered.left, mastered.right];
-        // A fresh mastering worker starts for the file check while the encoders run.
-        this.#studio.jobSystem.startAhead(podcastMasterWorkers, 'Start the mastering worker', (api) => api.warm(), { signal: ctrl.signal });
-        bytes = await this.#encode(out, reel.rate, { title, artist: undefined }, ctrl.signal);
-        // The encoders' memory (ffmpeg's heap, the PCM they read) goes before the check decodes the file.
-        t.encode_s += (performance.now() - t0) / 1000;
-        t0 = performance.now();
-        this.busy = 'Checking the file';
-        check = await this.#checkFile(bytes, `${title}.mp3`, reel.rate, ctrl.signal);
-        t.verify_s += (performance.now() - t0) / 1000;
-        const over = check.truePeakDb - PODCAST_CEILING_DBTP;
-        const miss = fileTarget - check.integratedLufs;
-        const settled = !Number.isFinite(miss) || Math.abs(miss) <= LUFS_TOLERANCE || report.gainCapped;
-        if ((over <= 0 || !Number.isFinite(over)) && settled) break;
-        if (over > 0) headroom += 2 * over + 0.05;
-        if (Number.isFinite(miss) && Math.abs(miss) > 0.2 && !report.gainCapped) trim += miss;
-      }
-      const withinSpec = Number.isFinite(check.integratedLufs) && check.truePeakDb <= PODCAST_CEILING_DBTP && Math.abs(fileTarget - check.integratedLufs) <= LUFS_TOLERANCE;
-      for (const w of report?.warnings ?? []) this.#studio.notify('warning', w, 'Mastering');
+          encode: (mastered) => {
+            this.busy = 'Encoding MP3 320 kb/s';
+            const out = layout === 'mono' ? [mastered.left] : [mastered.left, mastered.right];
+            // A fresh mastering worker starts for the file check while the encoders run.
+            this.#studio.jobSystem.startAhead(podcastMasterWorkers, 'Start the mastering worker', (api) => api.warm(), { signal: ctrl.signal });
+            // The encoders' memory (ffmpeg's heap, the PCM they read) goes before the check decodes the file.
+            return this.#encode(out, reel.rate, { title, artist: undefined }, ctrl.signal);
+          },
+          verify: (bytes) => {
+            this.busy = 'Checking the file';
+            return this.#checkFile(bytes, `${title}.mp3`, reel.rate, ctrl.signal);
+          },
+        },
+      );
+      const { encoded: bytes, check } = loop;
+      const report = loop.final.report;
+      const passes = loop.passes.length;
+      // A reel off its loudness target is off spec even when the gain was capped: podcast apps play it at that level.
+      const withinSpec = loop.underCeiling && loop.onTarget;
+      for (const w of report.warnings) this.#studio.notify('warning', w, 'Mastering');
       const name = `${safeName(title)}.mp3`;
-      const blob = new Blob([bytes! as Uint8Array<ArrayBuffer>], { type: 'audio/mpeg' });
+      const blob = new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'audio/mpeg' });
       const chapters = reelChapters({ ...plan, durationS: reel.channels[0].length / reel.rate, introS: reel.introS, outroS: reel.outroS }, { title, episodeName: episode.name, fileName: name });
       const chaptersName = `${safeName(title)}.chapters.json`;
       if (this.exported) {
@@ -630,7 +620,7 @@ export class PodcastDesk {
         id = (await saveExport({ sessionId: `podcast:${episode.id}`, name, format: 'mp3', mime: 'audio/mpeg', blob, lufs: check.integratedLufs, truePeakDb: check.truePeakDb })).id;
       } catch (e) {
         // The file is there to download even when storage is full.
-        this.#studio.notify('warning', `${name} was not stored (${e instanceof Error ? e.message : String(e)}); download it now.`, name);
+        this.#studio.notify('warning', `${name} was not stored (${errorMessage(e)}); download it now.`, name);
       }
       this.exported = {
         id,
@@ -646,7 +636,7 @@ export class PodcastDesk {
         chaptersName,
         chaptersUrl: URL.createObjectURL(new Blob([JSON.stringify(chapters, null, 2)], { type: 'application/json+chapters' })),
       };
-      this.timings = { ...this.timings, ...t };
+      this.timings = { ...this.timings, ...loop.timings };
       if (!withinSpec) this.#studio.notify('warning', `${name} measured ${check.integratedLufs.toFixed(1)} LUFS, ${check.truePeakDb.toFixed(2)} dBTP after ${passes} passes.`, name);
       await this.refreshExports();
       return this.exported;
@@ -703,18 +693,11 @@ export class PodcastDesk {
    * MP3 encode from 16-bit PCM (all a 320 kb/s encode keeps; each encoder worker converts its range); a reel longer than
    * SPLIT_MP3_MIN_SECONDS is encoded as two overlapping halves on both cores and spliced (encodeMp3InHalves).
    */
-  async #encode(channels: Float32Array[], rate: number, tags: { title?: string; artist?: string }, signal: AbortSignal): Promise<Uint8Array> {
-    const n = channels[0].length;
-    return encodeMp3InHalves(n, rate, (from, to, first) =>
-      this.#studio.jobSystem.run(podcastWorkers, {
-        label: to - from < n ? `Encode the reel (${first ? 'first' : 'second'} half)` : 'Encode the reel (MP3 320k)',
-        signal,
-        task: (api, onProgress) => {
-          const range = planarRange(channels, from, to);
-          return api.encodeMp3(transfer(range, range.map((c) => c.buffer)), rate, first ? tags : {}, onProgress);
-        },
-      }),
-    );
+  #encode(channels: Float32Array[], rate: number, tags: { title?: string; artist?: string }, signal: AbortSignal): Promise<Uint8Array> {
+    return encodeMp3OnWorkers(this.#studio.jobSystem, podcastWorkers, channels, rate, tags, {
+      signal,
+      label: (part) => (part === 'whole' ? 'Encode the reel (MP3 320k)' : `Encode the reel (${part})`),
+    });
   }
 
   playing = $state(false);
@@ -813,12 +796,12 @@ export class PodcastDesk {
 
   /** Storage writes in order, each after the one before; a failure is reported, never thrown at the user's edit. */
   #save(write: () => Promise<void>): void {
-    this.#saves = this.#saves.then(write).catch((e: unknown) => this.#studio.notify('warning', `Not saved for the next visit: ${e instanceof Error ? e.message : String(e)}`, 'Podcast'));
+    void this.#saves.run(() => write().catch((e: unknown) => this.#studio.notify('warning', `Not saved for the next visit: ${errorMessage(e)}`, 'Podcast')));
   }
 
   /** Waits for queued storage writes (tests and the page-hide handler use it). */
   flush(): Promise<unknown> {
-    return this.#saves;
+    return this.#saves.idle();
   }
 
   /** The job's progress callback, also mirrored into the panel's progress bar (a comlink proxy, as the worker calls it). */
@@ -852,7 +835,7 @@ export class PodcastDesk {
       this.#studio.notify('info', 'Cancelled.', subject);
       return;
     }
-    const message = e instanceof Error ? e.message : String(e);
+    const message = errorMessage(e);
     this.error = message;
     this.#studio.notify('error', message, subject);
   }

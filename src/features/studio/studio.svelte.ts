@@ -21,7 +21,8 @@ import type { MeterSnapshot } from '../../shared/engine-messages';
 import type { DecodedAudio, RenderResult } from './contract';
 import { decodeWorkers } from './workers';
 import { renderSession } from './render-split';
-import { isAbortError } from '../../shared/errors';
+import { errorMessage, isAbortError } from '../../shared/errors';
+import { SerialQueue } from '../../shared/serial-queue';
 
 export interface Notice {
   id: number;
@@ -98,7 +99,7 @@ export class Studio {
     return this.#importsInFlight > 0;
   }
   readonly #importOrder = new Map<string, number>();
-  #writes: Promise<unknown> = Promise.resolve();
+  #writes = new SerialQueue();
 
   constructor(jobSystem: JobSystem = new JobSystem(), opts: { engineHost?: EngineHostFactory } = {}) {
     this.jobSystem = jobSystem;
@@ -246,7 +247,7 @@ export class Studio {
       });
     } catch (e) {
       if (isAbortError(e)) return this.notify('info', 'Import cancelled.', file.name);
-      const msg = e instanceof Error ? e.message : String(e);
+      const msg = errorMessage(e);
       // Decode errors already read "<file>: <reason>"; keep the file name as the subject either way.
       return this.notify('error', msg.startsWith(`${file.name}: `) ? msg.slice(file.name.length + 2) : msg, file.name);
     }
@@ -319,7 +320,7 @@ export class Studio {
         this.#lastMixJson = JSON.stringify(this.session.mix);
       });
     } catch (e) {
-      this.notify('error', `Not imported: ${e instanceof Error ? e.message : String(e)}`, fileName);
+      this.notify('error', `Not imported: ${errorMessage(e)}`, fileName);
       return;
     }
     const engine = this.#ensureEngine();
@@ -479,9 +480,7 @@ export class Studio {
 
   /** Session writes run one at a time, in order, so an older snapshot never lands after a newer one. */
   #enqueueWrite<T>(write: () => Promise<T>): Promise<T> {
-    const run = this.#writes.then(write, write);
-    this.#writes = run.catch(() => undefined);
-    return run;
+    return this.#writes.run(write);
   }
 
   #snapshot(): SessionRecord {
@@ -531,7 +530,7 @@ export class Studio {
   }
 
   #report(e: unknown, subject: string): void {
-    this.notify('error', e instanceof Error ? e.message : String(e), subject);
+    this.notify('error', errorMessage(e), subject);
   }
 }
 

@@ -4,7 +4,7 @@
 import type { Studio } from '../studio';
 import { VoteSync } from './vote-sync.svelte';
 import { AbPlayer, loudnessMatchGains } from '../../bridge/ab-player';
-import { MODEL_REGISTRY } from '../../../models/registry';
+import { modelsFor } from '../../../models/registry';
 import { runAutomixModel } from '../automix';
 import { applyAutomixOutput, assertAutomixTrackCount } from '../../shared/automix';
 import type { TrackFeatures } from '../../shared/features';
@@ -12,7 +12,8 @@ import type { MixSettings } from '../../shared/mix';
 import type { LoopRegion } from '../../shared/session';
 import { analysisWorkers, renderWorkers } from '../studio';
 import { MAX_DURATION_MS, parseVote, type ModelRating, type PositionBias, type Vote, type Winner } from '../../shared/votes';
-import { CancelledError, isAbortError } from '../../shared/errors';
+import { CancelledError, errorMessage, isAbortError } from '../../shared/errors';
+import { SerialQueue } from '../../shared/serial-queue';
 import { leaderboard, positionBias, nextPair, type Comparison } from '../../rating/bradley-terry';
 import { loadTrackAudio } from '../../storage/sessions';
 import { kvGet, kvPut } from '../../storage/kv';
@@ -48,7 +49,7 @@ export const CONSOLE_CONTESTANT: Contestant = {
 };
 
 export const CONTESTANTS: readonly Contestant[] = [
-  ...MODEL_REGISTRY.map(
+  ...modelsFor('automix').map(
     (m): Contestant => ({ id: m.id, version: m.version, label: m.label, kind: 'model', detail: `v${m.version} · ${m.dtype === 'none' ? 'no weights' : m.dtype}`, about: m.architecture }),
   ),
   CONSOLE_CONTESTANT,
@@ -156,7 +157,7 @@ export class TournamentDesk {
   #timer: ReturnType<typeof setInterval> | undefined;
   #lastClock = 0;
   #lastSave = 0;
-  #saving: Promise<unknown> = Promise.resolve();
+  #saving = new SerialQueue();
 
   constructor(studio: Studio) {
     this.#studio = studio;
@@ -324,7 +325,7 @@ export class TournamentDesk {
         } catch (e) {
           if (isAbortError(e)) throw e;
           // One model that cannot run here (e.g. its weights are unavailable offline) leaves the others their tournament.
-          this.#studio.notify('warning', `Left out of this tournament: ${e instanceof Error ? e.message : String(e)}`, c.label);
+          this.#studio.notify('warning', `Left out of this tournament: ${errorMessage(e)}`, c.label);
         }
         done++;
         this.progress = done / todo.length;
@@ -482,7 +483,7 @@ export class TournamentDesk {
       try {
         body = JSON.parse(await file.text());
       } catch (e) {
-        throw new Error(`${file.name} is not JSON (${e instanceof Error ? e.message : String(e)}); choose a votes file exported by AI Mixer.`);
+        throw new Error(`${file.name} is not JSON (${errorMessage(e)}); choose a votes file exported by AI Mixer.`);
       }
       const votes = parseVoteFile(body, file.name);
       const result = await importVotes(votes);
@@ -495,7 +496,7 @@ export class TournamentDesk {
       if (result.added) void this.sync.voteAdded();
       return result;
     } catch (e) {
-      this.#studio.notify('error', e instanceof Error ? e.message : String(e), file.name);
+      this.#studio.notify('error', errorMessage(e), file.name);
       return null;
     }
   }
@@ -618,11 +619,10 @@ export class TournamentDesk {
       open: this.open,
       fingerprint: this.#fingerprint,
     };
-    this.#saving = this.#saving.then(() => kvPut(STATE_KEY, state)).catch((e: unknown) => this.#report(e, 'Saving the tournament'));
-    return this.#saving;
+    return this.#saving.run(() => kvPut(STATE_KEY, state).catch((e: unknown) => this.#report(e, 'Saving the tournament')));
   }
 
   #report(e: unknown, subject: string): void {
-    this.#studio.notify('error', e instanceof Error ? e.message : String(e), subject);
+    this.#studio.notify('error', errorMessage(e), subject);
   }
 }

@@ -10,6 +10,7 @@
 // only after a 2xx.
 import { backoffDelay, describeSyncFailure, endpointUrl, parseVoteAck, DEFAULT_SYNC_SETTINGS, SYNC_BATCH_SIZE, type SyncSettings } from '../../shared/vote-sync';
 import { parseLeaderboardResponse, type LeaderboardResponse } from '../../shared/votes';
+import { errorMessage } from '../../shared/errors';
 import { kvGet, kvPut } from '../../storage/kv';
 import { countUnsynced, markSynced, unsyncedVotes } from './vote-store';
 
@@ -164,7 +165,7 @@ export class VoteSync {
       this.state = 'idle';
       this.lastSyncedAt = Date.now();
     } catch (e) {
-      const failure = e instanceof HttpFailure ? describeSyncFailure(e.status, e.message) : { retry: false, message: e instanceof Error ? e.message : String(e) };
+      const failure = e instanceof HttpFailure ? describeSyncFailure(e.status, e.message) : { retry: false, message: errorMessage(e) };
       this.error = failure.message;
       if (failure.retry) {
         const delay = backoffDelay(this.#attempt++);
@@ -188,7 +189,7 @@ export class VoteSync {
       this.globalFetchedAt = Date.now();
       this.globalError = null;
     } catch (e) {
-      this.globalError = e instanceof HttpFailure ? describeSyncFailure(e.status, e.message).message : e instanceof Error ? e.message : String(e);
+      this.globalError = e instanceof HttpFailure ? describeSyncFailure(e.status, e.message).message : errorMessage(e);
     }
   }
 

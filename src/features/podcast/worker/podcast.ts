@@ -3,7 +3,6 @@
 // decoded, so the re-render after an edit decodes only what changed. Cancelling terminates the worker.
 import * as Comlink from 'comlink';
 import { configureOrtForBrowser } from '../../../ml/browser';
-import { openSession } from '../../../ml/ort';
 import { decodeBlobToPcm, decodeToPcm, encodeAudio, FfmpegDecodeError, probeBlob, warmMp3Encoder } from '../../../media/ffmpeg';
 import { measureLoudness } from '../../../dsp/loudness';
 import { dspKernels } from '../../../media/dsp-kernels';
@@ -18,7 +17,8 @@ import { segmentEpisode } from '../segments';
 import { sliceFor, type EpisodeSource } from '../source';
 import { joinWithCrossfades } from '../reel-audio';
 import type { PageSliceDecode, PodcastWorkerApi, ReelAudio } from '../contract';
-import { fetchSileroVad, SILERO_VAD_KEY } from '../../../../models/silero-vad';
+import { openSileroVad, SILERO_VAD_ID } from '../../../../models/silero-vad/runner';
+import { modelMeta } from '../../../../models/registry';
 import { loadPffftAutocorrelation, loadPffftPower } from '../../../dsp/pffft';
 import { FEATURE_FFT_SIZES, type FeatureTransforms } from '../features';
 import { wholePercents, type ProgressCallback } from '../../../shared/jobs';
@@ -26,7 +26,7 @@ import { wholePercents, type ProgressCallback } from '../../../shared/jobs';
 configureOrtForBrowser();
 
 function vadSession() {
-  return openSession(SILERO_VAD_KEY, fetchSileroVad, { ep: 'wasm' });
+  return openSileroVad(modelMeta(SILERO_VAD_ID, 'vad'));
 }
 
 // PFFFT (WASM SIMD) for the features' spectra and pitch autocorrelation: they took 7.7 CPU-s of a 1-hour episode's

@@ -1,4 +1,5 @@
-// Voice activity with silero VAD v5 (the ONNX file inside @ricky0123/vad-web), run through our ORT seam.
+// silero VAD's runner: speech probability per 32 ms frame of 8 kHz audio, the model opened through the registry
+// loader (src/ml/registry-loader.ts) like every other model. The podcast best-of calls it on each chunk.
 //
 // The model: the 8 kHz branch of silero VAD v5 with its convolutions written as MatMuls over the batch
 // (models/silero-vad/silero_vad_v5_8k.onnx, made by scripts/silero-vad-8k.ts from the package's file: the same
@@ -16,9 +17,12 @@
 //   with a continuous run on 98.8 % of frames;
 // - so the VAD scores sparse probe windows inside the parts the level says are not silence, then tiles densely
 //   only between probes that disagree (a speech/non-speech change). Silence is never sent to the model.
-import type { ModelSession, TensorData } from '../../ml/ort';
-import { LEVEL_HOP_S, VAD_RATE } from './features';
+import type { ModelSession, TensorData } from '../../src/ml/ort';
+import type { ModelMeta } from '../../src/shared/model-meta';
 
+export const SILERO_VAD_ID = 'silero-vad';
+/** The model's input rate: this file is silero's 8 kHz branch only. */
+export const VAD_RATE = 8000;
 export const VAD_FRAME = 256;
 export const VAD_CONTEXT = 32;
 export const VAD_FRAME_S = VAD_FRAME / VAD_RATE;
@@ -51,15 +55,36 @@ export interface VadResult {
   activeFrames: number;
 }
 
-/** Which 32 ms frames have anything to hear: max 10 ms level above a gate from the chunk's own noise floor. */
-export function activeVadFrames(levelDb: Float32Array, frames: number): { active: Uint8Array; gateDb: number } {
+/** The session for the registry entry: the app's own copy (or the entry's URL) through the hash-checked cache, on WASM. */
+export async function openSileroVad(meta: ModelMeta): Promise<ModelSession> {
+  // WebGPU gave a different recurrent state for this model on the same input (MEASUREMENTS.md), and a
+  // 32 ms frame is too small to gain from it: no self-check, WASM.
+  // Imported here: pages that only need this module's constants do not load ORT and IndexedDB.
+  const [{ openRegistryModel }, { DEFAULT_ML_ENV }] = await Promise.all([import('../../src/ml/registry-loader'), import('../../src/ml/model-runtime')]);
+  const { session } = await openRegistryModel(meta, new URL('./silero_vad_v5_8k.onnx', import.meta.url).href, sileroVadCheckFeeds, { ml: { ...DEFAULT_ML_ENV, provider: 'wasm' } });
+  return session;
+}
+
+/** A fixed input (two rows of a 220 Hz tone, zero state) for a device self-check and the registry test. */
+export function sileroVadCheckFeeds(): Record<string, TensorData> {
+  const rows = 2;
+  const row = VAD_CONTEXT + VAD_FRAME;
+  const input = new Float32Array(rows * row).map((_, i) => 0.3 * Math.sin((2 * Math.PI * 220 * (i % row)) / VAD_RATE + Math.floor(i / row)));
+  return { input: { type: 'float32', data: input, dims: [rows, row] }, state: { type: 'float32', data: new Float32Array(2 * rows * 128), dims: [2, rows, 128] } };
+}
+
+/**
+ * Which 32 ms frames have anything to hear: the level contour's maximum (one value per `levelHopS`) above a gate
+ * from the chunk's own noise floor.
+ */
+export function activeVadFrames(levelDb: Float32Array, frames: number, levelHopS: number): { active: Uint8Array; gateDb: number } {
   const sorted = Float32Array.from(levelDb).sort();
   const floor = sorted.length ? sorted[Math.floor(sorted.length * 0.05)] : -120;
   // Only obvious silence is skipped: the gate stays within −60…−45 dBFS, 8 dB over the floor where it can
   // (an encoder may zero a quiet room tone entirely, so the floor alone can sit far below anything audible).
   const gateDb = Math.min(Math.max(floor + 8, -60), -45);
   const active = new Uint8Array(frames);
-  const per = VAD_FRAME_S / LEVEL_HOP_S;
+  const per = VAD_FRAME_S / levelHopS;
   for (let k = 0; k < frames; k++) {
     const a = Math.floor(k * per);
     const b = Math.min(levelDb.length, Math.ceil((k + 1) * per));
@@ -207,10 +232,10 @@ export function fillProbabilities(prob: Float32Array, runs: [number, number][]):
   for (let k = 0; k < prob.length; k++) if (!inRun[k]) prob[k] = 0;
 }
 
-/** Speech probability of a chunk at 8 kHz, scoring only what the level says may be speech. */
-export async function speechProbability(model: VadModel, x8: Float32Array, levelDb: Float32Array, opts: { stride?: number } = {}): Promise<VadResult> {
+/** Speech probability of a chunk at 8 kHz, scoring only what the level contour (dB per `levelHopS`) says may be speech. */
+export async function speechProbability(model: VadModel, x8: Float32Array, levelDb: Float32Array, opts: { levelHopS: number; stride?: number }): Promise<VadResult> {
   const frames = Math.floor(x8.length / VAD_FRAME);
-  const { active } = activeVadFrames(levelDb, frames);
+  const { active } = activeVadFrames(levelDb, frames, opts.levelHopS);
   const runs = activeRuns(active);
   const prob = new Float32Array(frames).fill(NaN);
   let modelFrames = await scoreWindows(model, x8, planProbes(activeRuns(active, PROBE_BRIDGE), opts.stride), prob);

@@ -1,6 +1,6 @@
 /**
- * Seeded uniform [0, 1) generator (mulberry32): bootstrap intervals must be reproducible for a given seed,
- * and Math.random cannot be seeded. Five lines of well-known code are lighter than a package.
+ * Seeded uniform [0, 1) generator (mulberry32): bootstrap intervals, training, corruptions and simulations must be
+ * reproducible for a given seed, and Math.random cannot be seeded. Five lines of well-known code are lighter than a package.
  */
 export function seededRandom(seed: number): () => number {
   let s = seed >>> 0;
