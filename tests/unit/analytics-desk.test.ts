@@ -13,7 +13,7 @@ import { MetricsDesk, metricsRecorderFor } from '../../src/features/analytics';
 import { closeDb } from '../../src/storage/db';
 import { DB_NAME } from '../../src/storage/schema';
 import type { WorkerHandle } from '../../src/bridge/jobs';
-import { harness, recordingEngineHost } from './state-harness';
+import { harness, recordingEngineHost, sineWavFile } from './state-harness';
 
 const RATE = 44100;
 const APIS = new Map<WorkerHandle<never>, object>([
@@ -22,30 +22,7 @@ const APIS = new Map<WorkerHandle<never>, object>([
   [analysisWorkers as WorkerHandle<never>, analysisWorker],
 ]);
 
-function wavFile(name: string, freq: number): File {
-  const n = RATE;
-  const bytes = new Uint8Array(44 + n * 4);
-  const v = new DataView(bytes.buffer);
-  const tag = (at: number, s: string) => [...s].forEach((c, i) => (bytes[at + i] = c.charCodeAt(0)));
-  tag(0, 'RIFF');
-  v.setUint32(4, bytes.length - 8, true);
-  tag(8, 'WAVEfmt ');
-  v.setUint32(16, 16, true);
-  v.setUint16(20, 1, true);
-  v.setUint16(22, 2, true);
-  v.setUint32(24, RATE, true);
-  v.setUint32(28, RATE * 4, true);
-  v.setUint16(32, 4, true);
-  v.setUint16(34, 16, true);
-  tag(36, 'data');
-  v.setUint32(40, n * 4, true);
-  for (let i = 0; i < n; i++) {
-    const s = Math.round(8000 * Math.sin((2 * Math.PI * freq * i) / RATE));
-    v.setInt16(44 + 4 * i, s, true);
-    v.setInt16(46 + 4 * i, s, true);
-  }
-  return new File([bytes], name, { type: 'audio/wav' });
-}
+const wavFile = (name: string, freq: number) => sineWavFile(name, { freq, amp: 8000 / 32767 });
 
 beforeEach(async () => {
   await closeDb();

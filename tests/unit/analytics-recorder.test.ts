@@ -21,37 +21,13 @@ import { closeDb } from '../../src/storage/db';
 import { kvGet } from '../../src/storage/kv';
 import { countMetricEvents, listMetricEvents } from '../../src/storage/metric-events';
 import { DB_NAME } from '../../src/storage/schema';
-import { harness, nativeExportWorker } from './state-harness';
+import { harness, nativeExportWorker, sineWavFile } from './state-harness';
 
 const RATE = 44100;
 // Every label below names this; no stored event may.
 const SECRET = 'Secret Song of Someone';
 
-/** A stereo 16-bit WAV of a sine, `seconds` long. */
-function wavFile(name: string, seconds: number): File {
-  const n = Math.round(RATE * seconds);
-  const bytes = new Uint8Array(44 + n * 4);
-  const v = new DataView(bytes.buffer);
-  const tag = (at: number, s: string) => [...s].forEach((c, i) => (bytes[at + i] = c.charCodeAt(0)));
-  tag(0, 'RIFF');
-  v.setUint32(4, bytes.length - 8, true);
-  tag(8, 'WAVEfmt ');
-  v.setUint32(16, 16, true);
-  v.setUint16(20, 1, true);
-  v.setUint16(22, 2, true);
-  v.setUint32(24, RATE, true);
-  v.setUint32(28, RATE * 4, true);
-  v.setUint16(32, 4, true);
-  v.setUint16(34, 16, true);
-  tag(36, 'data');
-  v.setUint32(40, n * 4, true);
-  for (let i = 0; i < n; i++) {
-    const s = Math.round(12000 * Math.sin((2 * Math.PI * 220 * i) / RATE));
-    v.setInt16(44 + 4 * i, s, true);
-    v.setInt16(46 + 4 * i, s, true);
-  }
-  return new File([bytes], name, { type: 'audio/wav' });
-}
+const wavFile = (name: string, seconds: number) => sineWavFile(name, { freq: 220, amp: 12000 / 32767, seconds });
 
 /** The ml worker's contract answered as the real worker answers a neural run (ORT's wasm does not load in Node). */
 const mlRunReporter: MlWorkerApi = {

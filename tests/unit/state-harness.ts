@@ -220,3 +220,29 @@ export function noise(seconds: number, amp: number, seed: number, rate = 44100):
   });
   return [ch, ch.slice()];
 }
+
+/** A stereo 16-bit WAV file of a sine at `amp` (0…1 of full scale), as a user's file pick. */
+export function sineWavFile(name: string, { freq = 220, amp = 0.37, seconds = 1, rate = 44100 }: { freq?: number; amp?: number; seconds?: number; rate?: number } = {}): File {
+  const n = Math.round(rate * seconds);
+  const bytes = new Uint8Array(44 + n * 4);
+  const v = new DataView(bytes.buffer);
+  const tag = (at: number, t: string) => [...t].forEach((c, i) => (bytes[at + i] = c.charCodeAt(0)));
+  tag(0, 'RIFF');
+  v.setUint32(4, bytes.length - 8, true);
+  tag(8, 'WAVEfmt ');
+  v.setUint32(16, 16, true);
+  v.setUint16(20, 1, true);
+  v.setUint16(22, 2, true);
+  v.setUint32(24, rate, true);
+  v.setUint32(28, rate * 4, true);
+  v.setUint16(32, 4, true);
+  v.setUint16(34, 16, true);
+  tag(36, 'data');
+  v.setUint32(40, n * 4, true);
+  for (let i = 0; i < n; i++) {
+    const x = Math.round(32767 * amp * Math.sin((2 * Math.PI * freq * i) / rate));
+    v.setInt16(44 + 4 * i, x, true);
+    v.setInt16(46 + 4 * i, x, true);
+  }
+  return new File([bytes], name, { type: 'audio/wav' });
+}

@@ -4,35 +4,11 @@ import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { closeDb } from '../../src/storage/db';
 import { loadSession } from '../../src/storage/sessions';
-import { freshApp, testStudio } from './state-harness';
+import { freshApp, sineWavFile, testStudio } from './state-harness';
 
 const RATE = 44100;
 
-/** A stereo 16-bit WAV of a sine at `amp` (0…1 of full scale). */
-function wavFile(name: string, freq: number, amp: number, seconds = 1): File {
-  const n = Math.round(RATE * seconds);
-  const bytes = new Uint8Array(44 + n * 4);
-  const v = new DataView(bytes.buffer);
-  const tag = (at: number, s: string) => [...s].forEach((c, i) => (bytes[at + i] = c.charCodeAt(0)));
-  tag(0, 'RIFF');
-  v.setUint32(4, bytes.length - 8, true);
-  tag(8, 'WAVEfmt ');
-  v.setUint32(16, 16, true);
-  v.setUint16(20, 1, true);
-  v.setUint16(22, 2, true);
-  v.setUint32(24, RATE, true);
-  v.setUint32(28, RATE * 4, true);
-  v.setUint16(32, 4, true);
-  v.setUint16(34, 16, true);
-  tag(36, 'data');
-  v.setUint32(40, n * 4, true);
-  for (let i = 0; i < n; i++) {
-    const s = Math.round(32767 * amp * Math.sin((2 * Math.PI * freq * i) / RATE));
-    v.setInt16(44 + 4 * i, s, true);
-    v.setInt16(46 + 4 * i, s, true);
-  }
-  return new File([bytes], name, { type: 'audio/wav' });
-}
+const wavFile = (name: string, freq: number, amp: number, seconds = 1) => sineWavFile(name, { freq, amp, seconds });
 
 beforeEach(freshApp);
 afterEach(async () => {
