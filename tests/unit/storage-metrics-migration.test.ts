@@ -11,18 +11,11 @@ import { DB_NAME, DB_VERSION } from '../../src/storage/schema';
 import { listSessions, loadTrackAudio } from '../../src/storage/sessions';
 import type {} from '../../src/features/tournament/vote-store';
 import type {} from '../../src/features/podcast/podcast-store';
-import { V1_KICK, V1_SESSION, writeV1Database } from './storage-v1-fixture';
+import { upgradeV1, V1_KICK, V1_SESSION, writeV1Database } from './storage-v1-fixture';
 
 /** Version 2's upgrade, verbatim (version 1's stores, then featureBlobs), so later changes to schema.ts cannot change it. */
 function upgradeV2(db: IDBPDatabase): void {
-  db.createObjectStore('sessions', { keyPath: 'id' });
-  const audio = db.createObjectStore('trackAudio', { keyPath: ['sessionId', 'trackId'] });
-  audio.createIndex('sessionId', 'sessionId');
-  audio.createIndex('bytes', 'bytes');
-  db.createObjectStore('exports', { keyPath: 'id' }).createIndex('sessionId', 'sessionId');
-  db.createObjectStore('models', { keyPath: 'id' }).createIndex('bytes', 'bytes');
-  db.createObjectStore('votes', { keyPath: 'id' });
-  db.createObjectStore('kv');
+  upgradeV1(db);
   db.createObjectStore('featureBlobs', { keyPath: 'key' }).createIndex('feature', 'feature');
 }
 

@@ -12,7 +12,7 @@ export const V1_DB_NAME = 'ai-mixer';
 const RATE = 44100;
 
 /** Version 1's upgrade, verbatim. */
-function upgradeV1(db: IDBPDatabase): void {
+export function upgradeV1(db: IDBPDatabase): void {
   db.createObjectStore('sessions', { keyPath: 'id' });
   const audio = db.createObjectStore('trackAudio', { keyPath: ['sessionId', 'trackId'] });
   audio.createIndex('sessionId', 'sessionId');
