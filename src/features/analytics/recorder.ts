@@ -213,7 +213,8 @@ export class MetricsRecorder {
     const at = Math.max(now + delayMs, this.#lastSampleAt + this.#opts.storageIntervalMs);
     this.#sampleTimer = setTimeout(() => {
       this.#sampleTimer = undefined;
-      this.#lastSampleAt = Date.now();
+      // A timer may fire a millisecond early by the wall clock; the stamp never goes below the time it was due.
+      this.#lastSampleAt = Math.max(Date.now(), at);
       void this.#sampleStorage(this.#lastSampleAt);
     }, at - now);
   }
