@@ -17,6 +17,8 @@ const DISTINCT_BLOCKS = 6;
 /** A common podcast encoding: MP3 128 kb/s, 44.1 kHz stereo (the voice centred). */
 const EPISODE_BITRATE = '128k';
 const PODCAST_DECODER = process.argv.includes('--podcast-decoder') ? process.argv[process.argv.indexOf('--podcast-decoder') + 1] : 'page';
+// `--memory-trace` logs the browser's memory once a second beside the desk's stage and the running jobs, to find where a peak comes from.
+const MEMORY_TRACE = process.argv.includes('--memory-trace');
 export const PODCAST_TARGETS = { reel90From1hMaxS: 20, reel300From3hMaxS: 90, peakMemMaxMb: 1500 };
 
 function ffmpeg(root, args) {
@@ -117,15 +119,21 @@ function browserPssMb(profile) {
 }
 
 class MemorySampler {
-  constructor(profile) {
+  constructor(profile, trace = null) {
     this.profile = profile;
     this.peak = 0;
     this.timer = null;
+    /** With `--memory-trace`: (pssMb) => void, given each sample. */
+    this.trace = trace;
   }
   start() {
     this.peak = browserPssMb(this.profile);
     // Once a second: reading smaps_rollup of processes with terabytes of reserved address space costs CPU the app needs.
-    this.timer = setInterval(() => (this.peak = Math.max(this.peak, browserPssMb(this.profile))), 1000);
+    this.timer = setInterval(() => {
+      const mb = browserPssMb(this.profile);
+      this.peak = Math.max(this.peak, mb);
+      this.trace?.(mb);
+    }, 1000);
   }
   stop() {
     clearInterval(this.timer);
@@ -145,7 +153,19 @@ async function reelRun(page, path, { themeId, targetS }, profile, log) {
     p.targetS = targetS;
     window.__podStart = performance.now();
   }, { themeId, targetS });
-  const mem = new MemorySampler(profile);
+  const t0Trace = performance.now();
+  const trace = MEMORY_TRACE
+    ? (mb) =>
+        page
+          .evaluate(() => {
+            const p = window.__aimixer.podcast;
+            const running = window.__aimixer.studio.jobs.filter((j) => j.status === 'running').map((j) => j.label);
+            return `${p.busy || '-'} | ${running.join('; ') || '-'}`;
+          })
+          .then((what) => log(`  memory ${((performance.now() - t0Trace) / 1000).toFixed(0).padStart(4)} s ${mb.toFixed(0).padStart(5)} MB  ${what}`))
+          .catch(() => undefined)
+    : null;
+  const mem = new MemorySampler(profile, trace);
   const baseline = browserPssMb(profile);
   mem.start();
   const t0 = performance.now();

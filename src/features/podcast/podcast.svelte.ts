@@ -590,8 +590,8 @@ export class PodcastDesk {
           encode: (mastered) => {
             this.busy = 'Encoding MP3 320 kb/s';
             const out = layout === 'mono' ? [mastered.left] : [mastered.left, mastered.right];
-            // A fresh mastering worker starts for the file check while the encoders run.
-            this.#studio.jobSystem.startAhead(podcastMasterWorkers, 'Start the mastering worker', (api) => api.warm(), { signal: ctrl.signal });
+            // The file check's mastering worker starts after the encoders, not beside them: starting it ahead saved
+            // no time and added its heap to the export's peak (3-hour reel: 1,494 MB with it, 1,373 MB without).
             // The encoders' memory (ffmpeg's heap, the PCM they read) goes before the check decodes the file.
             return this.#encode(out, reel.rate, { title, artist: undefined }, ctrl.signal);
           },
